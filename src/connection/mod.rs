@@ -1,0 +1,218 @@
+//! A WebSocket connection after the opening handshake (RFC 6455 §5–§7).
+
+mod reader;
+mod writer;
+
+use std::fmt;
+
+use crate::config::Config;
+use crate::error::{LocalProtocolError, ProtocolError};
+use crate::event::{CloseConnection, Event};
+use crate::frame::{truncate_reason, OpCode, ABNORMAL_CLOSURE};
+use crate::random::RandomSource;
+use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
+use reader::{Read, Reader};
+use writer::Writer;
+
+/// A WebSocket connection whose handshake is done: frames in, events out, frames out.
+///
+/// Use it alone when the handshake happened elsewhere, e.g. over HTTP/2 extended CONNECT
+/// (RFC 8441); [`WSConnection`](crate::WSConnection) uses it once its handshake completes.
+///
+/// # Call contract
+///
+/// A. **Input.** [`receive_data`](Self::receive_data) with each chunk read from the
+///    transport, in order, chunked any way; `None` when the transport reached its end.
+/// B. **Events.** After each input, call [`next_event`](Self::next_event) until it returns
+///    `None`. Input is parsed here, lazily, so state changes happen as events are drained.
+///    The host MUST drain events: input is buffered until then.
+/// C. **Commands.** [`send`](Self::send) an event; it is checked against the state and
+///    either appended to the outgoing buffer whole or refused with a
+///    [`LocalProtocolError`] that changed nothing.
+/// D. **Output.** After B and C, write [`bytes_to_send`](Self::bytes_to_send) to the
+///    transport. Automatic Pongs, the Close echo and the Close that fails a connection
+///    land in the same buffer.
+/// E. **Closing.** In [`ConnectionState::Closed`] nothing more will be produced: write the
+///    last bytes and close the transport (a server at once; a client after the server
+///    closes or a timeout, RFC 6455 §7.1.1).
+pub struct Connection {
+    role: ConnectionType,
+    state: ConnectionState,
+    config: Config,
+    rng: Box<dyn RandomSource>,
+    reader: Reader,
+    writer: Writer,
+    out: Vec<u8>,
+    /// The transport ended; a 1006 is due once the buffered input is read.
+    eof: bool,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection").field("role", &self.role).field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection in state OPEN, as after a handshake; `trailing_data` are bytes already
+    /// read past the handshake.
+    pub fn new(
+        role: ConnectionType,
+        config: Config,
+        rng: Box<dyn RandomSource>,
+        trailing_data: &[u8],
+    ) -> Result<Self, LocalProtocolError> {
+        config.validate()?;
+        Ok(Self::open(role, config, rng, Vec::new(), trailing_data))
+    }
+
+    pub(crate) fn open(
+        role: ConnectionType,
+        config: Config,
+        rng: Box<dyn RandomSource>,
+        out: Vec<u8>,
+        trailing_data: &[u8],
+    ) -> Self {
+        let mut reader = Reader::new(role);
+        reader.push(trailing_data);
+        Connection {
+            role,
+            state: ConnectionState::Open,
+            config,
+            rng,
+            reader,
+            writer: Writer::new(role),
+            out,
+            eof: false,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    /// Which end this is.
+    pub fn connection_type(&self) -> ConnectionType {
+        self.role
+    }
+
+    /// Feeds bytes read from the transport; `None` means the transport ended.
+    ///
+    /// Bytes that arrive after the connection closed are ignored (RFC 6455 §5.5.1: after a
+    /// Close, no more data is processed). Feeding bytes after `None` is a caller error.
+    pub fn receive_data(&mut self, data: Option<&[u8]>) -> Result<(), LocalProtocolError> {
+        match data {
+            _ if self.eof && data.is_some() => Err(LocalProtocolError::ConnectionClosed),
+            Some(bytes) => {
+                if self.state != ConnectionState::Closed {
+                    self.reader.push(bytes);
+                }
+                Ok(())
+            }
+            None => {
+                self.eof = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// The next event the peer caused, or `None` when more input is needed.
+    pub fn next_event(&mut self) -> Option<Event> {
+        if self.state == ConnectionState::Closed {
+            return None;
+        }
+        match self.reader.read(&self.config) {
+            Read::Event(event) => {
+                self.react(&event);
+                Some(event)
+            }
+            Read::Fail(error) => Some(Event::CloseConnection(self.fail(error))),
+            Read::NeedMore if self.eof => {
+                // RFC 6455 §7.1.5: closed without a Close frame, "_The WebSocket Connection
+                // Close Code_ is considered to be 1006".
+                self.reader.stop();
+                self.state = on_receive(self.state, Receive::End);
+                Some(Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, "")))
+            }
+            Read::NeedMore => None,
+        }
+    }
+
+    /// The automatic replies and state changes that a received event causes.
+    fn react(&mut self, event: &Event) {
+        match event {
+            // §5.5.2: answered until the peer's Close arrives, even after ours was sent.
+            Event::Ping(ping) if self.config.auto_pong && on_send(self.role, self.state, Send::Pong).is_ok() => {
+                self.writer.control(&mut self.out, self.rng.as_mut(), OpCode::Pong, &ping.payload);
+            }
+            Event::CloseConnection(close) => {
+                self.state = on_receive(self.state, Receive::Close);
+                if self.state == ConnectionState::RemoteClosing && self.config.auto_close {
+                    // §5.5.1: "the endpoint typically echos the status code it received".
+                    self.writer.close(&mut self.out, self.rng.as_mut(), close.code, "");
+                    self.state = ConnectionState::Closed;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Fails the connection (§7.1.7): queue a Close with the error's code, unless one was
+    /// sent already, and stop.
+    fn fail(&mut self, error: ProtocolError) -> CloseConnection {
+        let code = error.close_code();
+        let message = error.to_string();
+        let reason = truncate_reason(&message).to_owned();
+        if self.state == ConnectionState::Open {
+            self.writer.close(&mut self.out, self.rng.as_mut(), code, &reason);
+        }
+        self.state = on_receive(self.state, Receive::End);
+        CloseConnection { code, reason, error: Some(error) }
+    }
+
+    /// Sends a message piece, a Ping, a Pong or a Close.
+    pub fn send(&mut self, event: impl Into<Event>) -> Result<(), LocalProtocolError> {
+        let event = event.into();
+        let input = match &event {
+            Event::TextMessage(_) | Event::BytesMessage(_) => Send::Message,
+            Event::Ping(_) => Send::Ping,
+            Event::Pong(_) => Send::Pong,
+            Event::CloseConnection(_) => Send::Close,
+            other => return Err(LocalProtocolError::EventNotAllowed { event: other.name(), state: self.state }),
+        };
+        let next = on_send(self.role, self.state, input)?;
+        let out = &mut self.out;
+        let rng = self.rng.as_mut();
+        match &event {
+            Event::TextMessage(m) => {
+                self.writer.check_message(true)?;
+                self.writer.message(out, rng, true, m.data.as_bytes(), m.message_finished);
+            }
+            Event::BytesMessage(m) => {
+                self.writer.check_message(false)?;
+                self.writer.message(out, rng, false, &m.data, m.message_finished);
+            }
+            Event::Ping(p) => {
+                Writer::check_control(&p.payload)?;
+                self.writer.control(out, rng, OpCode::Ping, &p.payload);
+            }
+            Event::Pong(p) => {
+                Writer::check_control(&p.payload)?;
+                self.writer.control(out, rng, OpCode::Pong, &p.payload);
+            }
+            Event::CloseConnection(c) => {
+                Writer::check_close(c.code, &c.reason)?;
+                self.writer.close(out, rng, c.code, &c.reason);
+            }
+            _ => {}
+        }
+        self.state = next;
+        Ok(())
+    }
+
+    /// Takes the bytes due to the transport; empty when nothing is due.
+    pub fn bytes_to_send(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+}

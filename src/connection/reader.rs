@@ -1,0 +1,273 @@
+//! The receive path: frames out of the input buffer, messages out of frames.
+//!
+//! Parsing is lazy: bytes are only looked at when the application asks for the next event,
+//! so a state change caused by a frame happens exactly when its event is handed out.
+//! Every byte is looked at a bounded number of times however the input is chunked: a
+//! header is retried only while it is incomplete (at most 14 bytes), a control frame's
+//! payload only while it is incomplete (at most 125 bytes), and a data frame's payload is
+//! consumed as it arrives.
+
+use crate::config::Config;
+use crate::error::ProtocolError;
+use crate::event::{BytesMessage, CloseConnection, Event, Ping, Pong, TextMessage};
+use crate::frame::{
+    apply_mask, parse_close_payload, ClosePayloadError, FrameHeader, HeaderError, OpCode, Parsed, MAX_CONTROL_PAYLOAD,
+};
+use crate::state::ConnectionType;
+use crate::utf8::Utf8Validator;
+
+/// What the reader produced.
+#[derive(Debug)]
+pub(crate) enum Read {
+    /// A complete event from the peer.
+    Event(Event),
+    /// The peer broke the protocol; nothing more will be read.
+    Fail(ProtocolError),
+    /// More input is needed.
+    NeedMore,
+}
+
+/// The frame whose payload is being read.
+#[derive(Debug)]
+struct Frame {
+    header: FrameHeader,
+    remaining: u64,
+    /// Payload bytes already read, to continue the mask where it stopped.
+    offset: usize,
+}
+
+/// The data message being received.
+#[derive(Debug)]
+struct Message {
+    text: bool,
+    /// Payload bytes received so far, whole-message or streamed.
+    size: u64,
+    utf8: Utf8Validator,
+}
+
+#[derive(Debug)]
+pub(crate) struct Reader {
+    role: ConnectionType,
+    buf: Vec<u8>,
+    pos: usize,
+    frame: Option<Frame>,
+    message: Option<Message>,
+    /// The open message's payload (whole-message delivery) or the piece not yet delivered.
+    data: Vec<u8>,
+    /// Set once a Close frame was read or the peer failed: later input is ignored (§5.5.1).
+    stopped: bool,
+}
+
+impl Reader {
+    pub(crate) fn new(role: ConnectionType) -> Self {
+        Reader { role, buf: Vec::new(), pos: 0, frame: None, message: None, data: Vec::new(), stopped: false }
+    }
+
+    /// Queues input bytes.
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if self.stopped {
+            return;
+        }
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > self.buf.len() / 2 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Whether input stopped in the middle of a frame or message (for the end of stream).
+    pub(crate) fn stop(&mut self) {
+        self.stopped = true;
+        self.buf = Vec::new();
+        self.pos = 0;
+        self.data = Vec::new();
+        self.frame = None;
+        self.message = None;
+    }
+
+    /// Reads the next event.
+    pub(crate) fn read(&mut self, config: &Config) -> Read {
+        if self.stopped {
+            return Read::NeedMore;
+        }
+        match self.read_inner(config) {
+            Ok(Some(event)) => {
+                if matches!(event, Event::CloseConnection(_)) {
+                    self.stop();
+                }
+                Read::Event(event)
+            }
+            Ok(None) => Read::NeedMore,
+            Err(error) => {
+                self.stop();
+                Read::Fail(error)
+            }
+        }
+    }
+
+    fn read_inner(&mut self, config: &Config) -> Result<Option<Event>, ProtocolError> {
+        loop {
+            if self.frame.is_none() && !self.start_frame(config)? {
+                return Ok(None);
+            }
+            let Some(frame) = &self.frame else { return Ok(None) };
+            if frame.header.opcode.is_control() {
+                return self.read_control();
+            }
+            match self.read_data(config)? {
+                Progress::Event(event) => return Ok(Some(event)),
+                Progress::NeedMore => return Ok(None),
+                Progress::Continue => {}
+            }
+        }
+    }
+
+    /// Decodes and checks the next header. `false` when it is not all here yet.
+    fn start_frame(&mut self, config: &Config) -> Result<bool, ProtocolError> {
+        let (header, len) = match FrameHeader::parse(&self.buf[self.pos..]) {
+            Ok(Parsed::Done { header, len }) => (header, len),
+            Ok(Parsed::NeedMore(_)) => return Ok(false),
+            Err(HeaderError::LengthMsbSet) => return Err(ProtocolError::LengthMsbSet),
+            Err(HeaderError::NonMinimalLength) => return Err(ProtocolError::NonMinimalLength),
+        };
+        if header.rsv != 0 {
+            return Err(ProtocolError::ReservedBitsSet { rsv: header.rsv });
+        }
+        match (self.role, header.mask.is_some()) {
+            (ConnectionType::Server, false) => return Err(ProtocolError::UnmaskedFrameFromClient),
+            (ConnectionType::Client, true) => return Err(ProtocolError::MaskedFrameFromServer),
+            _ => {}
+        }
+        match header.opcode {
+            OpCode::Reserved(opcode) => return Err(ProtocolError::ReservedOpcode { opcode }),
+            op if op.is_control() => {
+                if !header.fin {
+                    return Err(ProtocolError::FragmentedControlFrame);
+                }
+                if header.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                    return Err(ProtocolError::ControlFrameTooLong { len: header.payload_len });
+                }
+            }
+            OpCode::Continuation if self.message.is_none() => return Err(ProtocolError::ContinuationWithoutMessage),
+            OpCode::Continuation => {}
+            _ if self.message.is_some() => return Err(ProtocolError::NewMessageInsideFragmentedMessage),
+            op => self.message = Some(Message { text: op == OpCode::Text, size: 0, utf8: Utf8Validator::new() }),
+        }
+        if let Some(message) = &self.message {
+            // Refuse an oversized frame on its header, before any byte of it is kept.
+            let size = message.size.saturating_add(header.payload_len);
+            if !header.opcode.is_control() && size > config.max_message_size as u64 {
+                return Err(ProtocolError::MessageTooBig { size, max: config.max_message_size });
+            }
+        }
+        self.pos += len;
+        self.frame = Some(Frame { header, remaining: header.payload_len, offset: 0 });
+        Ok(true)
+    }
+
+    /// A control frame is delivered whole; it is at most 125 bytes.
+    fn read_control(&mut self) -> Result<Option<Event>, ProtocolError> {
+        let Some(frame) = &self.frame else { return Ok(None) };
+        let len = frame.remaining as usize;
+        if self.buf.len() - self.pos < len {
+            return Ok(None);
+        }
+        let header = frame.header;
+        let payload = &mut self.buf[self.pos..self.pos + len];
+        if let Some(key) = header.mask {
+            apply_mask(payload, key, 0);
+        }
+        let payload = payload.to_vec();
+        self.pos += len;
+        self.frame = None;
+        let event = match header.opcode {
+            OpCode::Ping => Event::Ping(Ping { payload }),
+            OpCode::Pong => Event::Pong(Pong { payload }),
+            _ => {
+                let (code, reason) = parse_close_payload(&payload).map_err(|e| match e {
+                    ClosePayloadError::OneByte => ProtocolError::ClosePayloadOneByte,
+                    ClosePayloadError::InvalidCode(code) => ProtocolError::InvalidCloseCode { code },
+                    ClosePayloadError::ReasonNotUtf8 => ProtocolError::CloseReasonNotUtf8,
+                })?;
+                Event::CloseConnection(CloseConnection { code, reason, error: None })
+            }
+        };
+        Ok(Some(event))
+    }
+
+    /// Consumes what is here of a data frame's payload.
+    fn read_data(&mut self, config: &Config) -> Result<Progress, ProtocolError> {
+        let (Some(frame), Some(message)) = (&mut self.frame, &mut self.message) else {
+            return Ok(Progress::NeedMore);
+        };
+        let available = self.buf.len() - self.pos;
+        let take = frame.remaining.min(available as u64) as usize;
+        if take == 0 && frame.remaining > 0 {
+            return Ok(Progress::NeedMore);
+        }
+        let piece = &mut self.buf[self.pos..self.pos + take];
+        if let Some(key) = frame.header.mask {
+            apply_mask(piece, key, frame.offset);
+        }
+        if message.text {
+            // Fail fast: the piece is checked as soon as it is here, whatever comes next.
+            message.utf8.feed(piece).map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        self.data.extend_from_slice(piece);
+        self.pos += take;
+        frame.offset += take;
+        frame.remaining -= take as u64;
+        message.size += take as u64;
+
+        let frame_finished = frame.remaining == 0;
+        let message_finished = frame_finished && frame.header.fin;
+        if frame_finished {
+            self.frame = None;
+        }
+        if message_finished && message.text {
+            message.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        if !config.stream_messages {
+            if !message_finished {
+                return Ok(if frame_finished { Progress::Continue } else { Progress::NeedMore });
+            }
+            let text = message.text;
+            self.message = None;
+            let data = std::mem::take(&mut self.data);
+            return Ok(Progress::Event(message_event(text, data, true, true)));
+        }
+        // Streaming: hand out what is here, holding back an unfinished character.
+        let text = message.text;
+        let keep = if text { message.utf8.pending_len() } else { 0 };
+        if message_finished {
+            self.message = None;
+        }
+        if self.data.len() == keep && !frame_finished {
+            return Ok(Progress::NeedMore);
+        }
+        let tail = self.data.split_off(self.data.len() - keep);
+        let data = std::mem::replace(&mut self.data, tail);
+        Ok(Progress::Event(message_event(text, data, frame_finished, message_finished)))
+    }
+}
+
+enum Progress {
+    Event(Event),
+    NeedMore,
+    /// A frame ended without completing an event; read on.
+    Continue,
+}
+
+fn message_event(text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Event {
+    if text {
+        // Validated piece by piece above; a failure here would be a bug, not bad input,
+        // and is still answered without panicking.
+        let data = String::from_utf8(data).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Event::TextMessage(TextMessage { data, frame_finished, message_finished })
+    } else {
+        Event::BytesMessage(BytesMessage { data, frame_finished, message_finished })
+    }
+}

@@ -1,0 +1,98 @@
+//! The send path: events into frames in the outgoing buffer.
+
+use crate::error::LocalProtocolError;
+use crate::frame::{
+    apply_mask, encode_close_payload, is_valid_close_code, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_REASON_LEN,
+    NO_STATUS_RECEIVED,
+};
+use crate::random::RandomSource;
+use crate::state::ConnectionType;
+
+pub(crate) struct Writer {
+    role: ConnectionType,
+    /// The kind of the outgoing message left open by a `message_finished: false` piece.
+    open: Option<OpCode>,
+}
+
+impl Writer {
+    pub(crate) fn new(role: ConnectionType) -> Self {
+        Writer { role, open: None }
+    }
+
+    /// Checks that a message piece of this kind may be sent now.
+    pub(crate) fn check_message(&self, text: bool) -> Result<(), LocalProtocolError> {
+        match self.open {
+            Some(OpCode::Text) if !text => Err(LocalProtocolError::MessageTypeMismatch { open: "text" }),
+            Some(OpCode::Binary) if text => Err(LocalProtocolError::MessageTypeMismatch { open: "binary" }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes one data frame carrying `payload`; the caller ran [`check_message`] first.
+    pub(crate) fn message(
+        &mut self,
+        out: &mut Vec<u8>,
+        rng: &mut dyn RandomSource,
+        text: bool,
+        payload: &[u8],
+        fin: bool,
+    ) {
+        let opcode = match (self.open, text) {
+            (Some(_), _) => OpCode::Continuation,
+            (None, true) => OpCode::Text,
+            (None, false) => OpCode::Binary,
+        };
+        self.open = if fin { None } else { Some(if text { OpCode::Text } else { OpCode::Binary }) };
+        self.frame(out, rng, opcode, fin, payload);
+    }
+
+    /// Checks a control payload's length (RFC 6455 §5.5).
+    pub(crate) fn check_control(payload: &[u8]) -> Result<(), LocalProtocolError> {
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(LocalProtocolError::ControlPayloadTooLong { len: payload.len() });
+        }
+        Ok(())
+    }
+
+    /// Writes a Ping or Pong; the caller ran [`check_control`] first.
+    pub(crate) fn control(&mut self, out: &mut Vec<u8>, rng: &mut dyn RandomSource, opcode: OpCode, payload: &[u8]) {
+        self.frame(out, rng, opcode, true, payload);
+    }
+
+    /// Checks a close code and reason that the application wants to send (RFC 6455 §7.4).
+    pub(crate) fn check_close(code: u16, reason: &str) -> Result<(), LocalProtocolError> {
+        if code == NO_STATUS_RECEIVED {
+            if !reason.is_empty() {
+                return Err(LocalProtocolError::CloseReasonWithoutCode);
+            }
+        } else if !is_valid_close_code(code) {
+            return Err(LocalProtocolError::CloseCodeNotSendable { code });
+        }
+        if reason.len() > MAX_REASON_LEN {
+            return Err(LocalProtocolError::CloseReasonTooLong { len: reason.len() });
+        }
+        Ok(())
+    }
+
+    /// Writes a Close frame; the caller ran [`check_close`] first (or built the reason itself).
+    pub(crate) fn close(&mut self, out: &mut Vec<u8>, rng: &mut dyn RandomSource, code: u16, reason: &str) {
+        let mut payload = Vec::with_capacity(2 + reason.len());
+        encode_close_payload(code, reason, &mut payload);
+        self.frame(out, rng, OpCode::Close, true, &payload);
+    }
+
+    fn frame(&mut self, out: &mut Vec<u8>, rng: &mut dyn RandomSource, opcode: OpCode, fin: bool, payload: &[u8]) {
+        let mask = (self.role == ConnectionType::Client).then(|| {
+            // RFC 6455 §5.3: a fresh, unpredictable key for every frame.
+            let mut key = [0u8; 4];
+            rng.fill(&mut key);
+            key
+        });
+        FrameHeader { fin, rsv: 0, opcode, mask, payload_len: payload.len() as u64 }.encode(out);
+        let start = out.len();
+        out.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut out[start..], key, 0);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The opening handshake (RFC 6455 §4): the client's request, the server's answer.
+
+pub(crate) mod client;
+pub(crate) mod headers;
+pub(crate) mod server;

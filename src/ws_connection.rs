@@ -1,0 +1,372 @@
+//! `WSConnection`: the opening handshake, then a [`Connection`].
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::config::Config;
+use crate::connection::Connection;
+use crate::error::{Error, HandshakeError, LocalProtocolError, RemoteProtocolError};
+use crate::event::{AcceptConnection, Event, RejectConnection, RejectData, Request};
+use crate::handshake::client::{self, BodyFraming, BodyReader, Offer, Response};
+use crate::handshake::headers::{Head, HeadBuffer};
+use crate::handshake::server::{self, RequestHead};
+use crate::random::RandomSource;
+use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
+
+/// Where the handshake is.
+#[derive(Debug)]
+enum Phase {
+    /// Client: no `Request` sent yet. Server: no request received yet.
+    Start,
+    /// Server: a valid request arrived; the application answers it.
+    Requested { key: String, subprotocols: Vec<String> },
+    /// Client: the request went out; the response is awaited.
+    Offered(Offer),
+    /// Client: a rejection arrived and its body is being read.
+    RejectBody(BodyReader),
+    /// The handshake succeeded; the connection opens when its event is drained (client) or
+    /// at once (server).
+    Accepted,
+    /// The handshake failed or was rejected; nothing more happens.
+    Over,
+}
+
+/// A WebSocket endpoint, client or server, from the first handshake byte to the close.
+///
+/// # Call contract
+///
+/// The same as [`Connection`]'s — input with [`receive_data`](Self::receive_data), events
+/// with [`next_event`](Self::next_event) until `None`, commands with [`send`](Self::send),
+/// output with [`bytes_to_send`](Self::bytes_to_send) — plus the handshake:
+///
+/// - **Client**: `send(Request)` first; the response gives `AcceptConnection` (state OPEN)
+///   or `RejectConnection` followed by `RejectData` pieces until `body_finished`.
+/// - **Server**: the request gives a `Request` event (or, when the host's HTTP server
+///   parsed it, [`initiate_upgrade_connection`](Self::initiate_upgrade_connection) does);
+///   answer with `send(AcceptConnection)` or `send(RejectConnection)` (+ `RejectData`).
+/// - A handshake that breaks RFC 6455 §4 makes `receive_data` return
+///   [`Error::Remote`]; a server sends its `event_hint`, a client closes the stream.
+///
+/// Bytes that follow the handshake in the same chunk (a frame pipelined with the 101) are
+/// kept for the connection.
+pub struct WSConnection {
+    role: ConnectionType,
+    config: Config,
+    state: ConnectionState,
+    phase: Phase,
+    rng: Option<Box<dyn RandomSource>>,
+    head: HeadBuffer,
+    /// Bytes after the handshake head, for the connection.
+    trailing: Vec<u8>,
+    /// Handshake events, each with the transition it causes when drained.
+    events: VecDeque<(Event, Option<Receive>)>,
+    out: Vec<u8>,
+    eof: bool,
+    connection: Option<Connection>,
+}
+
+impl fmt::Debug for WSConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WSConnection").field("role", &self.role).field("state", &self.state()).finish_non_exhaustive()
+    }
+}
+
+impl WSConnection {
+    /// An endpoint drawing its randomness from the operating system.
+    #[cfg(feature = "os-rng")]
+    pub fn new(role: ConnectionType, config: Config) -> Result<Self, LocalProtocolError> {
+        Self::with_random(role, config, Box::new(crate::random::OsRandom))
+    }
+
+    /// An endpoint drawing masking keys and `Sec-WebSocket-Key` from `rng`.
+    pub fn with_random(
+        role: ConnectionType,
+        config: Config,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<Self, LocalProtocolError> {
+        config.validate()?;
+        Ok(WSConnection {
+            role,
+            config,
+            state: ConnectionState::Connecting,
+            phase: Phase::Start,
+            rng: Some(rng),
+            head: HeadBuffer::default(),
+            trailing: Vec::new(),
+            events: VecDeque::new(),
+            out: Vec::new(),
+            eof: false,
+            connection: None,
+        })
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnectionState {
+        self.connection.as_ref().map_or(self.state, Connection::state)
+    }
+
+    /// Which end this is.
+    pub fn connection_type(&self) -> ConnectionType {
+        self.role
+    }
+
+    /// Server only: hands over a request that the host's HTTP server already parsed (Node's
+    /// `upgrade` event, `Deno.serve`, a Worker's `fetch`). A `Request` event follows, as if
+    /// the request had arrived as bytes.
+    pub fn initiate_upgrade_connection(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+    ) -> Result<(), Error> {
+        if self.role != ConnectionType::Server {
+            return Err(LocalProtocolError::WrongRole { event: "an upgrade request", role: "client" }.into());
+        }
+        if !matches!(self.phase, Phase::Start) || !self.head.buf.is_empty() {
+            return Err(LocalProtocolError::EventNotAllowed { event: "an upgrade request", state: self.state() }.into());
+        }
+        let head = RequestHead {
+            method,
+            target,
+            version_ok: true,
+            headers: headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect(),
+        };
+        let valid = server::validate_request(&head).map_err(|e| self.fail(e))?;
+        self.requested(valid);
+        Ok(())
+    }
+
+    /// Feeds bytes read from the transport; `None` means the transport ended.
+    pub fn receive_data(&mut self, data: Option<&[u8]>) -> Result<(), Error> {
+        if let Some(connection) = &mut self.connection {
+            return connection.receive_data(data).map_err(Error::Local);
+        }
+        let Some(bytes) = data else {
+            return self.end_of_stream();
+        };
+        if self.eof {
+            return Err(LocalProtocolError::ConnectionClosed.into());
+        }
+        match &mut self.phase {
+            Phase::Over if self.state == ConnectionState::Connecting => Err(LocalProtocolError::HandshakeFailed.into()),
+            Phase::Over => Ok(()),
+            Phase::Requested { .. } | Phase::Accepted => {
+                self.trailing.extend_from_slice(bytes);
+                Ok(())
+            }
+            Phase::RejectBody(reader) => {
+                let body = reader.push(bytes);
+                self.body_piece(body)
+            }
+            Phase::Start | Phase::Offered(_) => match self.head.push(bytes, self.config.max_head_size) {
+                Head::Incomplete => Ok(()),
+                Head::TooLarge => {
+                    Err(self.fail(HandshakeError::HeadTooLarge { max: self.config.max_head_size }).into())
+                }
+                Head::Complete(end) => self.head_complete(end),
+            },
+        }
+    }
+
+    fn head_complete(&mut self, end: usize) -> Result<(), Error> {
+        let buf = std::mem::take(&mut self.head.buf);
+        let (head, rest) = buf.split_at(end);
+        if self.role == ConnectionType::Server {
+            let valid = server::parse_request(head, self.config.max_headers).map_err(|e| self.fail(e))?;
+            self.requested(valid);
+            self.trailing.extend_from_slice(rest);
+            return Ok(());
+        }
+        let Phase::Offered(offer) = &self.phase else {
+            // A server that talks before it was asked: nothing it says can be an answer.
+            return Err(self
+                .fail(HandshakeError::BadHttp { detail: "response before the request was sent".into() })
+                .into());
+        };
+        match client::parse_response(head, self.config.max_headers, offer) {
+            Err(e) => Err(self.fail(e).into()),
+            Ok(Response::Accept(accept)) => {
+                self.phase = Phase::Accepted;
+                self.events.push_back((Event::AcceptConnection(accept), Some(Receive::Accept)));
+                self.trailing.extend_from_slice(rest);
+                Ok(())
+            }
+            Ok(Response::Reject(reject, framing)) => {
+                let has_body = reject.has_body;
+                self.events.push_back((Event::RejectConnection(reject), Some(Receive::Reject { has_body })));
+                if framing == BodyFraming::None {
+                    self.phase = Phase::Over;
+                    return Ok(());
+                }
+                let mut reader = BodyReader::new(framing);
+                let body = reader.push(rest);
+                self.phase = Phase::RejectBody(reader);
+                self.body_piece(body)
+            }
+        }
+    }
+
+    /// Queues a piece of a rejection's body.
+    fn body_piece(&mut self, body: Result<Vec<u8>, HandshakeError>) -> Result<(), Error> {
+        let body = body.map_err(|e| self.fail(e))?;
+        let Phase::RejectBody(reader) = &self.phase else { return Ok(()) };
+        let body_finished = reader.is_finished();
+        if !body.is_empty() || body_finished {
+            let transition = body_finished.then_some(Receive::RejectBodyEnd);
+            self.events.push_back((Event::RejectData(RejectData { data: body, body_finished }), transition));
+        }
+        if body_finished {
+            self.phase = Phase::Over;
+        }
+        Ok(())
+    }
+
+    fn end_of_stream(&mut self) -> Result<(), Error> {
+        if std::mem::replace(&mut self.eof, true) {
+            return Ok(());
+        }
+        match &mut self.phase {
+            // The connection hears of it when it opens.
+            Phase::Requested { .. } | Phase::Accepted => Ok(()),
+            Phase::Over => Ok(()),
+            Phase::Start if self.role == ConnectionType::Server && self.head.buf.is_empty() => {
+                // Nothing was said: no event, nothing to answer.
+                self.state = ConnectionState::Closed;
+                self.phase = Phase::Over;
+                Ok(())
+            }
+            Phase::RejectBody(reader) => {
+                let end = reader.end().map(|()| Vec::new());
+                self.body_piece(end)
+            }
+            Phase::Start | Phase::Offered(_) => {
+                let mut error = self.fail(HandshakeError::EndOfStream);
+                // Nobody is left to read a rejection.
+                error.event_hint = None;
+                self.state = ConnectionState::Closed;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Ends the handshake with `error`. A server stays CONNECTING so that it can send the
+    /// hint; a client has nothing to send and is CLOSED.
+    fn fail(&mut self, error: HandshakeError) -> RemoteProtocolError {
+        self.phase = Phase::Over;
+        self.head = HeadBuffer::default();
+        if self.role == ConnectionType::Server {
+            server::rejection_for(error)
+        } else {
+            self.state = ConnectionState::Closed;
+            RemoteProtocolError { error, event_hint: None }
+        }
+    }
+
+    fn requested(&mut self, valid: server::ValidRequest) {
+        self.phase = Phase::Requested { key: valid.key, subprotocols: valid.request.subprotocols.clone() };
+        self.events.push_back((Event::Request(valid.request), None));
+    }
+
+    /// The next event the peer caused, or `None` when more input is needed.
+    pub fn next_event(&mut self) -> Option<Event> {
+        if let Some((event, transition)) = self.events.pop_front() {
+            if let Some(transition) = transition {
+                self.state = on_receive(self.state, transition);
+                if transition == Receive::Accept {
+                    self.open();
+                }
+            }
+            return Some(event);
+        }
+        self.connection.as_mut()?.next_event()
+    }
+
+    /// Hands the stream over to a [`Connection`], with the bytes that followed the head.
+    fn open(&mut self) {
+        let Some(rng) = self.rng.take() else { return };
+        let out = std::mem::take(&mut self.out);
+        let trailing = std::mem::take(&mut self.trailing);
+        let mut connection = Connection::open(self.role, self.config.clone(), rng, out, &trailing);
+        if self.eof {
+            // Infallible: the connection has not seen an end of stream yet.
+            let _ = connection.receive_data(None);
+        }
+        self.connection = Some(connection);
+    }
+
+    /// Sends an event: handshake events before OPEN, then messages, pings, pongs and closes.
+    pub fn send(&mut self, event: impl Into<Event>) -> Result<(), LocalProtocolError> {
+        let event = event.into();
+        if let Some(connection) = &mut self.connection {
+            return connection.send(event);
+        }
+        match event {
+            Event::Request(request) => self.send_request(&request),
+            Event::AcceptConnection(accept) => self.send_accept(&accept),
+            Event::RejectConnection(reject) => self.send_reject(&reject),
+            Event::RejectData(data) => {
+                let next = on_send(self.role, self.state, Send::RejectData { body_finished: data.body_finished })?;
+                self.out.extend_from_slice(&data.data);
+                self.state = next;
+                Ok(())
+            }
+            other => Err(LocalProtocolError::EventNotAllowed { event: other.name(), state: self.state }),
+        }
+    }
+
+    fn send_request(&mut self, request: &Request) -> Result<(), LocalProtocolError> {
+        on_send(self.role, self.state, Send::Request)?;
+        if !matches!(self.phase, Phase::Start) {
+            return Err(LocalProtocolError::EventNotAllowed { event: "a second Request", state: self.state });
+        }
+        if let Some(extension) = request.extensions.first() {
+            return Err(LocalProtocolError::UnsupportedExtension { extension: extension.clone() });
+        }
+        let mut nonce = [0u8; 16];
+        if let Some(rng) = &mut self.rng {
+            rng.fill(&mut nonce);
+        }
+        let offer = client::write_request(&mut self.out, request, nonce)?;
+        self.phase = Phase::Offered(offer);
+        Ok(())
+    }
+
+    fn send_accept(&mut self, accept: &AcceptConnection) -> Result<(), LocalProtocolError> {
+        on_send(self.role, self.state, Send::Accept)?;
+        let Phase::Requested { key, subprotocols } = &self.phase else {
+            return Err(LocalProtocolError::EventNotAllowed {
+                event: "AcceptConnection before a Request",
+                state: self.state,
+            });
+        };
+        if let Some(protocol) = &accept.subprotocol {
+            if !subprotocols.contains(protocol) {
+                return Err(LocalProtocolError::SubprotocolNotOffered { subprotocol: protocol.clone() });
+            }
+        }
+        if let Some(extension) = accept.extensions.as_ref().and_then(|e| e.first()) {
+            return Err(LocalProtocolError::UnsupportedExtension { extension: extension.clone() });
+        }
+        server::write_accept(&mut self.out, key, accept.subprotocol.as_deref(), None, &accept.extra_headers)?;
+        self.phase = Phase::Accepted;
+        self.state = ConnectionState::Open;
+        self.open();
+        Ok(())
+    }
+
+    fn send_reject(&mut self, reject: &RejectConnection) -> Result<(), LocalProtocolError> {
+        let next = on_send(self.role, self.state, Send::Reject { has_body: reject.has_body })?;
+        server::write_reject(&mut self.out, reject)?;
+        self.phase = Phase::Over;
+        self.state = next;
+        Ok(())
+    }
+
+    /// Takes the bytes due to the transport; empty when nothing is due.
+    pub fn bytes_to_send(&mut self) -> Vec<u8> {
+        match &mut self.connection {
+            Some(connection) => connection.bytes_to_send(),
+            None => std::mem::take(&mut self.out),
+        }
+    }
+}
