@@ -62,6 +62,8 @@ mod handshake;
 mod random;
 mod state;
 pub mod utf8;
+#[cfg(feature = "wasm")]
+mod wasm;
 mod ws_connection;
 
 pub use config::Config;

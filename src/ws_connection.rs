@@ -281,6 +281,16 @@ impl WSConnection {
         self.connection.as_mut()?.next_event()
     }
 
+    /// See [`Connection::next_quiet_event`].
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn next_quiet_event(&mut self) -> Option<Event> {
+        match self.events.front() {
+            Some((_, None)) => self.events.pop_front().map(|(event, _)| event),
+            Some(_) => None,
+            None => self.connection.as_mut()?.next_quiet_event(),
+        }
+    }
+
     /// Hands the stream over to a [`Connection`], with the bytes that followed the head.
     fn open(&mut self) {
         let Some(rng) = self.rng.take() else { return };

@@ -53,8 +53,8 @@ fn the_echo_server_echoes_over_a_real_socket() {
     let (_server, port) = start_server();
     let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut ws = WSConnection::with_random(ConnectionType::Client, Config::default(), Box::new(SeededRandom::new(7)))
-        .unwrap();
+    let mut ws =
+        WSConnection::with_random(ConnectionType::Client, Config::default(), Box::new(SeededRandom::new(7))).unwrap();
     ws.send(Request { host: format!("127.0.0.1:{port}"), target: "/".into(), ..Default::default() }).unwrap();
     let events = round_trip(&mut ws, &mut socket);
     assert!(matches!(events.as_slice(), [Event::AcceptConnection(_)]), "{events:?}");

@@ -45,6 +45,8 @@ pub struct Connection {
     out: Vec<u8>,
     /// The transport ended; a 1006 is due once the buffered input is read.
     eof: bool,
+    /// An event read ahead by [`next_quiet_event`](Self::next_quiet_event), not yet handed out.
+    stashed: Option<Read>,
 }
 
 impl fmt::Debug for Connection {
@@ -84,6 +86,7 @@ impl Connection {
             writer: Writer::new(role),
             out,
             eof: false,
+            stashed: None,
         }
     }
 
@@ -122,7 +125,8 @@ impl Connection {
         if self.state == ConnectionState::Closed {
             return None;
         }
-        match self.reader.read(&self.config) {
+        let read = self.stashed.take().unwrap_or_else(|| self.reader.read(&self.config));
+        match read {
             Read::Event(event) => {
                 self.react(&event);
                 Some(event)
@@ -136,6 +140,36 @@ impl Connection {
                 Some(Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, "")))
             }
             Read::NeedMore => None,
+        }
+    }
+
+    /// The next event, but only if handing it out changes nothing else: no state change and
+    /// no automatic reply. Otherwise it is kept for [`next_event`](Self::next_event).
+    ///
+    /// A host that drains events in batches (the wasm boundary) uses it so that everything
+    /// it sends between two events still lands in the output in the same order as with
+    /// one `next_event` call per event.
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn next_quiet_event(&mut self) -> Option<Event> {
+        if self.state == ConnectionState::Closed || self.stashed.is_some() {
+            return None;
+        }
+        match self.reader.read(&self.config) {
+            Read::Event(event) if self.is_quiet(&event) => Some(event),
+            Read::NeedMore => None,
+            other => {
+                self.stashed = Some(other);
+                None
+            }
+        }
+    }
+
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    fn is_quiet(&self, event: &Event) -> bool {
+        match event {
+            Event::TextMessage(_) | Event::BytesMessage(_) | Event::Pong(_) => true,
+            Event::Ping(_) => !self.config.auto_pong,
+            _ => false,
         }
     }
 

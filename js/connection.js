@@ -1,0 +1,301 @@
+// WSConnection and Connection: the wasm engine behind wsproto's API.
+
+import {
+  AcceptConnection,
+  BytesMessage,
+  CloseConnection,
+  ConnectionType,
+  Ping,
+  Pong,
+  RejectConnection,
+  RejectData,
+  Request,
+  TextMessage,
+} from "./events.js";
+import { EVENT_KIND, readError, readEvents, Writer } from "./records.js";
+
+let wasm = null;
+
+/** Called once by each host's entry file with the instantiated wasm exports. */
+export function bind(exports, glue) {
+  wasm = { memory: exports.memory, Engine: glue.Engine };
+}
+
+/** Events drained from wasm per crossing; only the first of a batch can change the state. */
+const BATCH = 256;
+
+const DEFAULTS = Object.freeze({
+  maxMessageSize: 16 * 1024 * 1024,
+  maxHeadSize: 16 * 1024,
+  maxHeaders: 128,
+  autoPong: true,
+  autoClose: true,
+  streamMessages: false,
+});
+
+function defaultRandom(buf) {
+  globalThis.crypto.getRandomValues(buf);
+}
+
+function checkOptions(options) {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("wsproto: options must be an object, e.g. { maxMessageSize: 1 << 20 }");
+  }
+  const o = { ...DEFAULTS, random: defaultRandom, ...options };
+  const integer = (name, min) => {
+    if (!Number.isInteger(o[name]) || o[name] < min || o[name] > 0xffffffff) {
+      throw new RangeError(`wsproto: ${name} must be an integer from ${min} to ${0xffffffff}, got ${o[name]}`);
+    }
+  };
+  integer("maxMessageSize", 0);
+  integer("maxHeadSize", 256);
+  integer("maxHeaders", 8);
+  for (const name of ["autoPong", "autoClose", "streamMessages"]) {
+    if (typeof o[name] !== "boolean") throw new TypeError(`wsproto: ${name} must be true or false`);
+  }
+  if (typeof o.random !== "function") {
+    throw new TypeError("wsproto: random must be a function (buf: Uint8Array) => void that fills buf");
+  }
+  return o;
+}
+
+function roleOf(connectionType) {
+  if (connectionType === ConnectionType.CLIENT) return true;
+  if (connectionType === ConnectionType.SERVER) return false;
+  throw new TypeError("wsproto: the connection type must be ConnectionType.CLIENT or ConnectionType.SERVER");
+}
+
+/** Bytes from whatever binary the caller has: a Uint8Array (or Buffer), ArrayBuffer or view. */
+function toBytes(data, what) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`wsproto: ${what} must be a Uint8Array, ArrayBuffer or typed array view`);
+}
+
+/** Header pairs from an array of pairs, a plain object (Node's `req.headers`) or `Headers`. */
+export function toHeaderPairs(headers, what = "headers") {
+  const pairs = [];
+  const add = (name, value) => {
+    if (typeof name !== "string" || (typeof value !== "string" && typeof value !== "number")) {
+      throw new TypeError(`wsproto: ${what} must be [name, value] string pairs`);
+    }
+    pairs.push([name, String(value)]);
+  };
+  if (headers == null) return pairs;
+  if (Array.isArray(headers)) {
+    for (const pair of headers) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`wsproto: ${what} must be [name, value] pairs`);
+      add(pair[0], pair[1]);
+    }
+  } else if (typeof headers.entries === "function" && typeof headers.get === "function") {
+    for (const [name, value] of headers.entries()) add(name, value);
+  } else if (typeof headers === "object") {
+    for (const [name, value] of Object.entries(headers)) {
+      if (Array.isArray(value)) for (const v of value) add(name, v);
+      else if (value !== undefined) add(name, value);
+    }
+  } else {
+    throw new TypeError(`wsproto: ${what} must be an array of [name, value] pairs, an object or a Headers`);
+  }
+  return pairs;
+}
+
+function strings(list, what) {
+  if (!Array.isArray(list) || list.some((s) => typeof s !== "string")) {
+    throw new TypeError(`wsproto: ${what} must be an array of strings`);
+  }
+  return list;
+}
+
+/** Extension offers and names as strings (an object with `offer()` gives its offer). */
+function extensionStrings(list, what) {
+  if (!Array.isArray(list)) throw new TypeError(`wsproto: ${what} must be an array`);
+  return list.map((e) => {
+    if (typeof e === "string") return e;
+    if (e && typeof e.offer === "function") return e.offer();
+    throw new TypeError(`wsproto: ${what} must hold strings or PerMessageDeflate instances`);
+  });
+}
+
+function encodeHandshakeEvent(event) {
+  const w = new Writer();
+  if (event instanceof Request) {
+    if (typeof event.host !== "string") throw new TypeError("wsproto: Request.host must be a string, e.g. 'example.com'");
+    if (typeof event.target !== "string") throw new TypeError("wsproto: Request.target must be a string, e.g. '/chat'");
+    w.u8(EVENT_KIND.REQUEST);
+    w.str(event.host);
+    w.str(event.target);
+    w.list(strings(event.subprotocols ?? [], "Request.subprotocols"));
+    w.list(extensionStrings(event.extensions ?? [], "Request.extensions"));
+    w.headers(toHeaderPairs(event.extraHeaders, "Request.extraHeaders"));
+  } else if (event instanceof AcceptConnection) {
+    if (event.subprotocol != null && typeof event.subprotocol !== "string") {
+      throw new TypeError("wsproto: AcceptConnection.subprotocol must be a string or null");
+    }
+    w.u8(EVENT_KIND.ACCEPT);
+    w.u8(event.subprotocol == null ? 0 : 1);
+    w.str(event.subprotocol ?? "");
+    w.u8(event.extensions == null ? 0 : 1);
+    w.list(event.extensions == null ? [] : extensionStrings(event.extensions, "AcceptConnection.extensions"));
+    w.headers(toHeaderPairs(event.extraHeaders, "AcceptConnection.extraHeaders"));
+  } else if (event instanceof RejectConnection) {
+    if (!Number.isInteger(event.statusCode)) throw new TypeError("wsproto: RejectConnection.statusCode must be an integer");
+    w.u8(EVENT_KIND.REJECT);
+    w.u16(event.statusCode & 0xffff);
+    w.u8(event.hasBody ? 1 : 0);
+    w.headers(toHeaderPairs(event.headers, "RejectConnection.headers"));
+  } else {
+    w.u8(EVENT_KIND.REJECT_DATA);
+    w.u8(event.bodyFinished ? 1 : 0);
+    w.bytes(toBytes(event.data, "RejectData.data"));
+  }
+  return w.finish();
+}
+
+const registry = new FinalizationRegistry((engine) => engine.free());
+
+class Base {
+  #engine;
+  #pending = [];
+
+  constructor(connectionType, options, handshake) {
+    if (wasm === null) {
+      throw new Error("wsproto: the wasm module is not loaded yet: `await init()` first (browsers and Deno)");
+    }
+    const client = roleOf(connectionType);
+    const o = checkOptions(options);
+    const random = o.random;
+    this.#engine = new wasm.Engine(
+      client,
+      handshake,
+      o.maxMessageSize,
+      o.maxHeadSize,
+      o.maxHeaders,
+      o.autoPong,
+      o.autoClose,
+      o.streamMessages,
+      (buf) => random(buf),
+    );
+    this.connectionType = connectionType;
+    // Frees the wasm side of a connection that was dropped without free().
+    registry.register(this, this.#engine, this);
+  }
+
+  get #live() {
+    if (this.#engine === null) throw new Error("wsproto: this connection was freed");
+    return this.#engine;
+  }
+
+  #check(status) {
+    if (status < 0) throw readError(status, this.#records(this.#live.records_ptr(), 1 << 30));
+  }
+
+  #records(ptr, len) {
+    const bytes = new Uint8Array(wasm.memory.buffer, ptr);
+    return bytes.subarray(0, Math.min(len, bytes.length));
+  }
+
+  /** The current `ConnectionState`. */
+  get state() {
+    return this.#live.state();
+  }
+
+  /** Feeds bytes read from the transport; `null` when the transport ended. */
+  receiveData(data) {
+    const engine = this.#live;
+    if (data === null || data === undefined) this.#check(engine.receive_eof());
+    else this.#check(engine.receive(toBytes(data, "receiveData's argument")));
+  }
+
+  /** Drains the events the peer caused, in order. States change as events are drained. */
+  *events() {
+    for (;;) {
+      if (this.#pending.length === 0) {
+        const engine = this.#live;
+        const len = engine.drain(BATCH);
+        if (len === 0) return;
+        readEvents(this.#records(engine.records_ptr(), len), this.#pending);
+      }
+      // Shift before yielding: a consumer that stops early leaves the rest for next time.
+      yield this.#pending.shift();
+    }
+  }
+
+  /** Sends an event; throws LocalProtocolError (and changes nothing) if it is not allowed now. */
+  send(event) {
+    const engine = this.#live;
+    if (event instanceof TextMessage) {
+      if (typeof event.data !== "string") throw new TypeError("wsproto: TextMessage.data must be a string");
+      this.#check(engine.send_text(event.data, event.messageFinished !== false));
+    } else if (event instanceof BytesMessage) {
+      this.#check(engine.send_bytes(toBytes(event.data, "BytesMessage.data"), event.messageFinished !== false));
+    } else if (event instanceof Ping) {
+      this.#check(engine.send_ping(toBytes(event.payload, "Ping.payload")));
+    } else if (event instanceof Pong) {
+      this.#check(engine.send_pong(toBytes(event.payload, "Pong.payload")));
+    } else if (event instanceof CloseConnection) {
+      const code = event.code ?? 1005;
+      if (!Number.isInteger(code) || code < 0 || code > 0xffff) {
+        throw new TypeError("wsproto: CloseConnection.code must be an integer close code such as 1000");
+      }
+      if (typeof event.reason !== "string") throw new TypeError("wsproto: CloseConnection.reason must be a string");
+      this.#check(engine.send_close(code, event.reason));
+    } else if (
+      event instanceof Request ||
+      event instanceof AcceptConnection ||
+      event instanceof RejectConnection ||
+      event instanceof RejectData
+    ) {
+      this.#check(engine.send_record(encodeHandshakeEvent(event)));
+    } else {
+      throw new TypeError("wsproto: send() takes an event, e.g. new TextMessage({ data: 'hi' })");
+    }
+  }
+
+  /** The bytes due to the transport; empty when nothing is due. */
+  bytesToSend() {
+    return this.#live.take_output();
+  }
+
+  /** Frees the connection's wasm memory now; the object is unusable afterwards. */
+  free() {
+    if (this.#engine === null) return;
+    registry.unregister(this);
+    this.#engine.free();
+    this.#engine = null;
+  }
+
+  /** @internal */
+  _upgrade(record) {
+    this.#check(this.#live.initiate_upgrade(record));
+  }
+}
+
+/** A WebSocket endpoint, client or server, from the first handshake byte to the close. */
+export class WSConnection extends Base {
+  constructor(connectionType, options = {}) {
+    super(connectionType, options, true);
+  }
+
+  /**
+   * Server: hands over a request the host's HTTP server already parsed (Node's `upgrade`
+   * event, `Deno.serve`, a Worker's `fetch`). A `Request` event follows.
+   */
+  initiateUpgradeConnection(headers, target, method = "GET") {
+    if (typeof target !== "string") throw new TypeError("wsproto: the target must be a string, e.g. req.url");
+    if (typeof method !== "string") throw new TypeError("wsproto: the method must be a string");
+    const w = new Writer();
+    w.str(method);
+    w.str(target);
+    w.headers(toHeaderPairs(headers));
+    this._upgrade(w.finish());
+  }
+}
+
+/** A connection whose handshake happened elsewhere (e.g. RFC 8441); it starts OPEN. */
+export class Connection extends Base {
+  constructor(connectionType, options = {}) {
+    super(connectionType, options, false);
+  }
+}

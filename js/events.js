@@ -1,0 +1,143 @@
+// The events, enums and errors of the public API: wsproto's names, in camelCase.
+
+/** Which end of the connection this is (wsproto's `ConnectionType`). */
+export const ConnectionType = Object.freeze({ CLIENT: 1, SERVER: 2 });
+
+/** A connection's state (wsproto's `ConnectionState`, same values). */
+export const ConnectionState = Object.freeze({
+  CONNECTING: 0,
+  OPEN: 1,
+  REMOTE_CLOSING: 2,
+  LOCAL_CLOSING: 3,
+  CLOSED: 4,
+  REJECTING: 5,
+});
+
+const EMPTY = new Uint8Array(0);
+
+/** The opening handshake request: a client sends it, a server receives it. */
+export class Request {
+  constructor({ host, target = "/", subprotocols = [], extensions = [], extraHeaders = [] } = {}) {
+    this.type = "Request";
+    this.host = host;
+    this.target = target;
+    this.subprotocols = subprotocols;
+    this.extensions = extensions;
+    this.extraHeaders = extraHeaders;
+  }
+}
+
+/** The server accepts the handshake (101). */
+export class AcceptConnection {
+  constructor({ subprotocol = null, extensions = null, extraHeaders = [] } = {}) {
+    this.type = "AcceptConnection";
+    this.subprotocol = subprotocol;
+    this.extensions = extensions;
+    this.extraHeaders = extraHeaders;
+  }
+}
+
+/** The server refuses the handshake with another HTTP status. */
+export class RejectConnection {
+  constructor({ statusCode = 400, headers = [], hasBody = false } = {}) {
+    this.type = "RejectConnection";
+    this.statusCode = statusCode;
+    this.headers = headers;
+    this.hasBody = hasBody;
+  }
+}
+
+/** A piece of a rejection's body. */
+export class RejectData {
+  constructor({ data = EMPTY, bodyFinished = true } = {}) {
+    this.type = "RejectData";
+    this.data = data;
+    this.bodyFinished = bodyFinished;
+  }
+}
+
+/** A text message (or, with `streamMessages`, a piece of one). */
+export class TextMessage {
+  constructor({ data = "", frameFinished = true, messageFinished = true } = {}) {
+    this.type = "TextMessage";
+    this.data = data;
+    this.frameFinished = frameFinished;
+    this.messageFinished = messageFinished;
+  }
+}
+
+/** A binary message (or, with `streamMessages`, a piece of one). */
+export class BytesMessage {
+  constructor({ data = EMPTY, frameFinished = true, messageFinished = true } = {}) {
+    this.type = "BytesMessage";
+    this.data = data;
+    this.frameFinished = frameFinished;
+    this.messageFinished = messageFinished;
+  }
+}
+
+/** A Ping (RFC 6455 §5.5.2). */
+export class Ping {
+  constructor({ payload = EMPTY } = {}) {
+    this.type = "Ping";
+    this.payload = payload;
+  }
+
+  /** The Pong that answers this Ping. */
+  response() {
+    return new Pong({ payload: this.payload });
+  }
+}
+
+/** A Pong (RFC 6455 §5.5.3). */
+export class Pong {
+  constructor({ payload = EMPTY } = {}) {
+    this.type = "Pong";
+    this.payload = payload;
+  }
+}
+
+/**
+ * A Close (RFC 6455 §5.5.1), or the end of the connection: 1005 when the peer's Close had
+ * no code, 1006 when the stream ended without one, or the code this end failed the
+ * connection with, in which case `error` is the RemoteProtocolError that says why.
+ */
+export class CloseConnection {
+  constructor({ code, reason = "", error = null } = {}) {
+    this.type = "CloseConnection";
+    this.code = code;
+    this.reason = reason;
+    this.error = error;
+  }
+
+  /** The Close that answers this one (echoes the code). */
+  response() {
+    return new CloseConnection({ code: this.code, reason: this.reason });
+  }
+}
+
+/** Base class of both protocol errors; `code` names the broken rule (e.g. `"InvalidKey"`). */
+export class ProtocolError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The caller asked for something the protocol or the current state forbids. Nothing changed. */
+export class LocalProtocolError extends ProtocolError {}
+
+/**
+ * The peer broke the protocol. During the handshake it is thrown by `receiveData`, and a
+ * server sends `eventHint` (a RejectConnection); after the handshake it is the `error` of
+ * the final CloseConnection, whose `closeCode` was sent to the peer.
+ */
+export class RemoteProtocolError extends ProtocolError {
+  constructor(message, code, { rule = null, eventHint = null, closeCode = null } = {}) {
+    super(message, code);
+    this.rule = rule;
+    this.eventHint = eventHint;
+    this.closeCode = closeCode;
+  }
+}

@@ -1,0 +1,208 @@
+// The JavaScript half of the record format in src/wasm.rs: events and errors out of wasm
+// memory, handshake events into bytes. Keep the two files in step.
+
+import {
+  AcceptConnection,
+  BytesMessage,
+  CloseConnection,
+  LocalProtocolError,
+  Ping,
+  Pong,
+  RejectConnection,
+  RejectData,
+  RemoteProtocolError,
+  Request,
+  TextMessage,
+} from "./events.js";
+
+const KIND = { REQUEST: 1, ACCEPT: 2, REJECT: 3, REJECT_DATA: 4, TEXT: 5, BYTES: 6, PING: 7, PONG: 8, CLOSE: 9 };
+export const LOCAL_ERROR = -1;
+export const REMOTE_ERROR = -2;
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Reads records from `bytes` (a view of wasm memory valid until the next wasm call). */
+class Reader {
+  constructor(bytes) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = 0;
+  }
+  u8() {
+    return this.bytes[this.pos++];
+  }
+  u16() {
+    const n = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return n;
+  }
+  u32() {
+    const n = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return n;
+  }
+  /** A copy of the next length-prefixed bytes: the view dies with the next wasm call. */
+  bytesCopy() {
+    const n = this.u32();
+    const out = this.bytes.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  str() {
+    const n = this.u32();
+    const s = n === 0 ? "" : decoder.decode(this.bytes.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return s;
+  }
+  list() {
+    const out = [];
+    for (let n = this.u32(); n > 0; n--) out.push(this.str());
+    return out;
+  }
+  headers() {
+    const out = [];
+    for (let n = this.u32(); n > 0; n--) out.push([this.str(), this.str()]);
+    return out;
+  }
+  reject() {
+    const statusCode = this.u16();
+    const hasBody = this.u8() === 1;
+    return new RejectConnection({ statusCode, hasBody, headers: this.headers() });
+  }
+}
+
+/** Decodes every event record in `bytes`, in order, into `out`. */
+export function readEvents(bytes, out) {
+  const r = new Reader(bytes);
+  while (r.pos < bytes.length) {
+    switch (r.u8()) {
+      case KIND.TEXT: {
+        const flags = r.u8();
+        out.push(new TextMessage({ data: r.str(), frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }));
+        break;
+      }
+      case KIND.BYTES: {
+        const flags = r.u8();
+        out.push(
+          new BytesMessage({ data: r.bytesCopy(), frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }),
+        );
+        break;
+      }
+      case KIND.PING:
+        out.push(new Ping({ payload: r.bytesCopy() }));
+        break;
+      case KIND.PONG:
+        out.push(new Pong({ payload: r.bytesCopy() }));
+        break;
+      case KIND.CLOSE: {
+        const code = r.u16();
+        const reason = r.str();
+        let error = null;
+        if (r.u8() === 1) {
+          const name = r.str();
+          const message = r.str();
+          error = new RemoteProtocolError(message, name, { rule: r.str(), closeCode: code });
+        }
+        out.push(new CloseConnection({ code, reason, error }));
+        break;
+      }
+      case KIND.REQUEST:
+        out.push(
+          new Request({
+            host: r.str(),
+            target: r.str(),
+            subprotocols: r.list(),
+            extensions: r.list(),
+            extraHeaders: r.headers(),
+          }),
+        );
+        break;
+      case KIND.ACCEPT: {
+        const hasSubprotocol = r.u8() === 1;
+        const subprotocol = r.str();
+        const hasExtensions = r.u8() === 1;
+        const extensions = r.list();
+        out.push(
+          new AcceptConnection({
+            subprotocol: hasSubprotocol ? subprotocol : null,
+            extensions: hasExtensions ? extensions : null,
+            extraHeaders: r.headers(),
+          }),
+        );
+        break;
+      }
+      case KIND.REJECT:
+        out.push(r.reject());
+        break;
+      case KIND.REJECT_DATA: {
+        const bodyFinished = r.u8() === 1;
+        out.push(new RejectData({ data: r.bytesCopy(), bodyFinished }));
+        break;
+      }
+      default:
+        throw new Error("wsproto: corrupt event record (the JavaScript and wasm builds differ)");
+    }
+  }
+}
+
+/** The error an error status describes. */
+export function readError(status, bytes) {
+  const r = new Reader(bytes);
+  const code = r.str();
+  const message = r.str();
+  if (status === LOCAL_ERROR) return new LocalProtocolError(message, code);
+  const rule = r.str();
+  const eventHint = r.u8() === 1 ? r.reject() : null;
+  return new RemoteProtocolError(message, code, { rule, eventHint });
+}
+
+/** Builds records for JavaScript → wasm. */
+export class Writer {
+  constructor() {
+    this.parts = [];
+    this.length = 0;
+  }
+  u8(n) {
+    this.push(Uint8Array.of(n));
+  }
+  u16(n) {
+    this.push(Uint8Array.of(n & 0xff, n >>> 8));
+  }
+  u32(n) {
+    this.push(Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24));
+  }
+  bytes(b) {
+    this.u32(b.length);
+    this.push(b);
+  }
+  str(s) {
+    this.bytes(encoder.encode(s));
+  }
+  list(items) {
+    this.u32(items.length);
+    for (const s of items) this.str(s);
+  }
+  headers(pairs) {
+    this.u32(pairs.length);
+    for (const [name, value] of pairs) {
+      this.str(name);
+      this.str(value);
+    }
+  }
+  push(part) {
+    this.parts.push(part);
+    this.length += part.length;
+  }
+  finish() {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const part of this.parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+}
+
+export const EVENT_KIND = KIND;

@@ -1,0 +1,471 @@
+//! The JavaScript boundary: the only file that knows wasm-bindgen.
+//!
+//! The boundary is crossed once per chunk in, once per batch of events out and once per
+//! send; payloads cross it once. Events and errors travel as compact records in a buffer
+//! that JavaScript reads straight from wasm memory (`js/records.js` is the other half of
+//! this format), so no JavaScript object is built from Rust.
+//!
+//! Record layout (little-endian): `u8 kind` then the kind's fields, with `str` = `u32`
+//! length + UTF-8, `bytes` = `u32` length + bytes, `list` = `u32` count + `str`s, and
+//! `headers` = `u32` count + (`str`, `str`) pairs.
+
+use wasm_bindgen::prelude::*;
+
+use crate::{
+    AcceptConnection, BytesMessage, CloseConnection, Config, Connection, ConnectionType, Error, Event, Headers,
+    LocalProtocolError, Ping, Pong, RandomSource, RejectConnection, RejectData, Request, TextMessage, WSConnection,
+};
+
+#[wasm_bindgen(inline_js = "export function fill_random(source, buf) { source(buf); }")]
+extern "C" {
+    fn fill_random(source: &JsValue, buf: &mut [u8]);
+}
+
+/// Randomness from a JavaScript function `(buf: Uint8Array) => void`, fetched 64 bytes
+/// (16 masking keys) at a time so that the boundary is not crossed per frame.
+struct JsRandom {
+    source: JsValue,
+    pool: [u8; 64],
+    used: usize,
+}
+
+impl RandomSource for JsRandom {
+    fn fill(&mut self, dest: &mut [u8]) {
+        for byte in dest {
+            if self.used == self.pool.len() {
+                fill_random(&self.source, &mut self.pool);
+                self.used = 0;
+            }
+            *byte = self.pool[self.used];
+            self.used += 1;
+        }
+    }
+}
+
+const KIND_REQUEST: u8 = 1;
+const KIND_ACCEPT: u8 = 2;
+const KIND_REJECT: u8 = 3;
+const KIND_REJECT_DATA: u8 = 4;
+const KIND_TEXT: u8 = 5;
+const KIND_BYTES: u8 = 6;
+const KIND_PING: u8 = 7;
+const KIND_PONG: u8 = 8;
+const KIND_CLOSE: u8 = 9;
+
+/// Status returned when an error record was written.
+const LOCAL_ERROR: i32 = -1;
+const REMOTE_ERROR: i32 = -2;
+
+enum Inner {
+    Handshake(WSConnection),
+    Bare(Connection),
+}
+
+/// One connection, as JavaScript sees it.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: Inner,
+    records: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `handshake`: a `WSConnection` (else a bare `Connection`, already OPEN).
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: bool,
+        handshake: bool,
+        max_message_size: u32,
+        max_head_size: u32,
+        max_headers: u32,
+        auto_pong: bool,
+        auto_close: bool,
+        stream_messages: bool,
+        random: JsValue,
+    ) -> Result<Engine, JsError> {
+        let role = if client { ConnectionType::Client } else { ConnectionType::Server };
+        let config = Config {
+            max_message_size: max_message_size as usize,
+            max_head_size: max_head_size as usize,
+            max_headers: max_headers as usize,
+            auto_pong,
+            auto_close,
+            stream_messages,
+        };
+        let rng = Box::new(JsRandom { source: random, pool: [0; 64], used: 64 });
+        let inner = if handshake {
+            Inner::Handshake(WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?)
+        } else {
+            Inner::Bare(Connection::new(role, config, rng, &[]).map_err(|e| JsError::new(&e.to_string()))?)
+        };
+        Ok(Engine { inner, records: Vec::new() })
+    }
+
+    /// The `ConnectionState` value.
+    pub fn state(&self) -> u8 {
+        match &self.inner {
+            Inner::Handshake(ws) => ws.state() as u8,
+            Inner::Bare(c) => c.state() as u8,
+        }
+    }
+
+    /// Feeds a chunk; 0, or an error status with its record written.
+    pub fn receive(&mut self, data: &[u8]) -> i32 {
+        self.receive_inner(Some(data))
+    }
+
+    /// The transport ended.
+    pub fn receive_eof(&mut self) -> i32 {
+        self.receive_inner(None)
+    }
+
+    fn receive_inner(&mut self, data: Option<&[u8]>) -> i32 {
+        let result = match &mut self.inner {
+            Inner::Handshake(ws) => ws.receive_data(data),
+            Inner::Bare(c) => c.receive_data(data).map_err(Error::Local),
+        };
+        self.status(result)
+    }
+
+    /// Writes up to `max` events as records and returns the records' length. Only the first
+    /// may change the state or queue a reply, so sends made between events keep their order.
+    pub fn drain(&mut self, max: u32) -> u32 {
+        self.records.clear();
+        for i in 0..max {
+            let event = match (&mut self.inner, i) {
+                (Inner::Handshake(ws), 0) => ws.next_event(),
+                (Inner::Handshake(ws), _) => ws.next_quiet_event(),
+                (Inner::Bare(c), 0) => c.next_event(),
+                (Inner::Bare(c), _) => c.next_quiet_event(),
+            };
+            let Some(event) = event else { break };
+            put_event(&mut self.records, &event);
+        }
+        self.records.len() as u32
+    }
+
+    /// Where the last records (events or an error) start in wasm memory.
+    pub fn records_ptr(&self) -> u32 {
+        self.records.as_ptr() as usize as u32
+    }
+
+    /// Sends a text message piece.
+    pub fn send_text(&mut self, data: &str, message_finished: bool) -> i32 {
+        let event = TextMessage { data: data.to_owned(), frame_finished: true, message_finished };
+        self.send(event.into())
+    }
+
+    /// Sends a binary message piece.
+    pub fn send_bytes(&mut self, data: &[u8], message_finished: bool) -> i32 {
+        let event = BytesMessage { data: data.to_vec(), frame_finished: true, message_finished };
+        self.send(event.into())
+    }
+
+    /// Sends a Ping.
+    pub fn send_ping(&mut self, payload: &[u8]) -> i32 {
+        self.send(Ping { payload: payload.to_vec() }.into())
+    }
+
+    /// Sends a Pong.
+    pub fn send_pong(&mut self, payload: &[u8]) -> i32 {
+        self.send(Pong { payload: payload.to_vec() }.into())
+    }
+
+    /// Sends a Close.
+    pub fn send_close(&mut self, code: u16, reason: &str) -> i32 {
+        self.send(CloseConnection::new(code, reason).into())
+    }
+
+    /// Sends a handshake event given as a record.
+    pub fn send_record(&mut self, record: &[u8]) -> i32 {
+        match take_event(&mut Cursor { buf: record, pos: 0 }) {
+            Some(event) => self.send(event),
+            None => self.status(Err(Error::Local(LocalProtocolError::InvalidRequest {
+                detail: "malformed event record".into(),
+            }))),
+        }
+    }
+
+    /// Server: hands over a request parsed by the host (`str method, str target, headers`).
+    pub fn initiate_upgrade(&mut self, record: &[u8]) -> i32 {
+        let mut cur = Cursor { buf: record, pos: 0 };
+        let parsed = (|| Some((cur.str()?, cur.str()?, cur.headers()?)))();
+        let result = match (&mut self.inner, parsed) {
+            (Inner::Handshake(ws), Some((method, target, headers))) => {
+                ws.initiate_upgrade_connection(&method, &target, &headers)
+            }
+            _ => Err(Error::Local(LocalProtocolError::InvalidRequest {
+                detail: "initiateUpgradeConnection needs a WSConnection in the server role".into(),
+            })),
+        };
+        self.status(result)
+    }
+
+    /// Takes the bytes due to the transport.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        match &mut self.inner {
+            Inner::Handshake(ws) => ws.bytes_to_send(),
+            Inner::Bare(c) => c.bytes_to_send(),
+        }
+    }
+
+    fn send(&mut self, event: Event) -> i32 {
+        let result = match &mut self.inner {
+            Inner::Handshake(ws) => ws.send(event),
+            Inner::Bare(c) => c.send(event),
+        };
+        self.status(result.map_err(Error::Local))
+    }
+
+    /// Maps a result to a status, writing the error's record: the one place errors cross.
+    fn status(&mut self, result: Result<(), Error>) -> i32 {
+        self.records.clear();
+        let r = &mut self.records;
+        match result {
+            Ok(()) => 0,
+            Err(Error::Local(e)) => {
+                put_str(r, variant_name(&e));
+                put_str(r, &e.to_string());
+                LOCAL_ERROR
+            }
+            Err(Error::Remote(e)) => {
+                put_str(r, variant_name(&e.error));
+                put_str(r, &e.to_string());
+                put_str(r, e.error.rule());
+                match &e.event_hint {
+                    Some(hint) => {
+                        r.push(1);
+                        put_reject(r, hint);
+                    }
+                    None => r.push(0),
+                }
+                REMOTE_ERROR
+            }
+        }
+    }
+}
+
+/// The variant's name from its `Debug` form, e.g. `ReservedBitsSet`.
+fn variant_name<T: std::fmt::Debug>(value: &T) -> &'static str {
+    let debug = format!("{value:?}");
+    let name = debug.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+    // A handful of names, leaked once each would be a leak per call: match known ones instead.
+    NAMES.iter().find(|n| **n == name).copied().unwrap_or("Error")
+}
+
+const NAMES: &[&str] = &[
+    "EventNotAllowed",
+    "WrongRole",
+    "ControlPayloadTooLong",
+    "CloseCodeNotSendable",
+    "CloseReasonTooLong",
+    "CloseReasonWithoutCode",
+    "MessageTypeMismatch",
+    "SubprotocolNotOffered",
+    "UnsupportedExtension",
+    "InvalidHeader",
+    "InvalidRequest",
+    "InvalidStatus",
+    "ConnectionClosed",
+    "HandshakeFailed",
+    "InvalidConfig",
+    "BadHttp",
+    "HeadTooLarge",
+    "TooManyHeaders",
+    "MethodNotGet",
+    "HttpVersionTooOld",
+    "MissingHost",
+    "DuplicateHeader",
+    "UpgradeNotWebSocket",
+    "ConnectionNotUpgrade",
+    "UnsupportedVersion",
+    "InvalidKey",
+    "HeaderNotUtf8",
+    "AcceptMismatch",
+    "ExtensionNotOffered",
+    "ExtensionRejected",
+    "BadBody",
+    "EndOfStream",
+    "ReservedBitsSet",
+    "ReservedOpcode",
+    "FragmentedControlFrame",
+    "ControlFrameTooLong",
+    "LengthMsbSet",
+    "NonMinimalLength",
+    "UnmaskedFrameFromClient",
+    "MaskedFrameFromServer",
+    "ContinuationWithoutMessage",
+    "NewMessageInsideFragmentedMessage",
+    "InvalidUtf8",
+    "ClosePayloadOneByte",
+    "InvalidCloseCode",
+    "CloseReasonNotUtf8",
+    "MessageTooBig",
+    "CompressedBitOnWrongFrame",
+    "InflateFailed",
+];
+
+fn put_u32(r: &mut Vec<u8>, n: usize) {
+    r.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+fn put_bytes(r: &mut Vec<u8>, b: &[u8]) {
+    put_u32(r, b.len());
+    r.extend_from_slice(b);
+}
+
+fn put_str(r: &mut Vec<u8>, s: &str) {
+    put_bytes(r, s.as_bytes());
+}
+
+fn put_list(r: &mut Vec<u8>, list: &[String]) {
+    put_u32(r, list.len());
+    list.iter().for_each(|s| put_str(r, s));
+}
+
+fn put_headers(r: &mut Vec<u8>, headers: &Headers) {
+    put_u32(r, headers.len());
+    for (name, value) in headers {
+        put_str(r, name);
+        put_str(r, value);
+    }
+}
+
+fn put_reject(r: &mut Vec<u8>, reject: &RejectConnection) {
+    r.extend_from_slice(&reject.status_code.to_le_bytes());
+    r.push(u8::from(reject.has_body));
+    put_headers(r, &reject.headers);
+}
+
+fn put_event(r: &mut Vec<u8>, event: &Event) {
+    let flags = |frame: bool, message: bool| u8::from(frame) | (u8::from(message) << 1);
+    match event {
+        Event::Request(e) => {
+            r.push(KIND_REQUEST);
+            put_str(r, &e.host);
+            put_str(r, &e.target);
+            put_list(r, &e.subprotocols);
+            put_list(r, &e.extensions);
+            put_headers(r, &e.extra_headers);
+        }
+        Event::AcceptConnection(e) => {
+            r.push(KIND_ACCEPT);
+            r.push(u8::from(e.subprotocol.is_some()));
+            put_str(r, e.subprotocol.as_deref().unwrap_or(""));
+            r.push(u8::from(e.extensions.is_some()));
+            put_list(r, e.extensions.as_deref().unwrap_or(&[]));
+            put_headers(r, &e.extra_headers);
+        }
+        Event::RejectConnection(e) => {
+            r.push(KIND_REJECT);
+            put_reject(r, e);
+        }
+        Event::RejectData(e) => {
+            r.push(KIND_REJECT_DATA);
+            r.push(u8::from(e.body_finished));
+            put_bytes(r, &e.data);
+        }
+        Event::TextMessage(e) => {
+            r.push(KIND_TEXT);
+            r.push(flags(e.frame_finished, e.message_finished));
+            put_str(r, &e.data);
+        }
+        Event::BytesMessage(e) => {
+            r.push(KIND_BYTES);
+            r.push(flags(e.frame_finished, e.message_finished));
+            put_bytes(r, &e.data);
+        }
+        Event::Ping(e) => {
+            r.push(KIND_PING);
+            put_bytes(r, &e.payload);
+        }
+        Event::Pong(e) => {
+            r.push(KIND_PONG);
+            put_bytes(r, &e.payload);
+        }
+        Event::CloseConnection(e) => {
+            r.push(KIND_CLOSE);
+            r.extend_from_slice(&e.code.to_le_bytes());
+            put_str(r, &e.reason);
+            match &e.error {
+                Some(error) => {
+                    r.push(1);
+                    put_str(r, variant_name(error));
+                    put_str(r, &error.to_string());
+                    put_str(r, error.rule());
+                }
+                None => r.push(0),
+            }
+        }
+    }
+}
+
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.pos.checked_add(n)?;
+        let bytes = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(bytes)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Option<usize> {
+        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        let n = self.u32()?;
+        self.take(n).map(<[u8]>::to_vec)
+    }
+    fn str(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?).ok()
+    }
+    fn list(&mut self) -> Option<Vec<String>> {
+        let n = self.u32()?;
+        (0..n).map(|_| self.str()).collect()
+    }
+    fn headers(&mut self) -> Option<Headers> {
+        let n = self.u32()?;
+        (0..n).map(|_| Some((self.str()?, self.str()?))).collect()
+    }
+}
+
+/// Decodes the handshake events JavaScript sends.
+fn take_event(c: &mut Cursor<'_>) -> Option<Event> {
+    Some(match c.u8()? {
+        KIND_REQUEST => Event::Request(Request {
+            host: c.str()?,
+            target: c.str()?,
+            subprotocols: c.list()?,
+            extensions: c.list()?,
+            extra_headers: c.headers()?,
+        }),
+        KIND_ACCEPT => {
+            let has_subprotocol = c.u8()? == 1;
+            let subprotocol = c.str()?;
+            let has_extensions = c.u8()? == 1;
+            let extensions = c.list()?;
+            Event::AcceptConnection(AcceptConnection {
+                subprotocol: has_subprotocol.then_some(subprotocol),
+                extensions: has_extensions.then_some(extensions),
+                extra_headers: c.headers()?,
+            })
+        }
+        KIND_REJECT => Event::RejectConnection(RejectConnection {
+            status_code: c.u16()?,
+            has_body: c.u8()? == 1,
+            headers: c.headers()?,
+        }),
+        KIND_REJECT_DATA => Event::RejectData(RejectData { body_finished: c.u8()? == 1, data: c.bytes()? }),
+        _ => return None,
+    })
+}
