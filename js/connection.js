@@ -12,6 +12,7 @@ import {
   Request,
   TextMessage,
 } from "./events.js";
+import { PerMessageDeflate } from "./deflate.js";
 import { EVENT_KIND, readError, readEvents, Writer } from "./records.js";
 
 let wasm = null;
@@ -31,6 +32,7 @@ const DEFAULTS = Object.freeze({
   autoPong: true,
   autoClose: true,
   streamMessages: false,
+  extensions: [],
 });
 
 function defaultRandom(buf) {
@@ -52,6 +54,9 @@ function checkOptions(options) {
   integer("maxHeaders", 8);
   for (const name of ["autoPong", "autoClose", "streamMessages"]) {
     if (typeof o[name] !== "boolean") throw new TypeError(`wsproto: ${name} must be true or false`);
+  }
+  if (!Array.isArray(o.extensions) || o.extensions.some((e) => !(e instanceof PerMessageDeflate))) {
+    throw new TypeError("wsproto: extensions must be an array of PerMessageDeflate instances");
   }
   if (typeof o.random !== "function") {
     throw new TypeError("wsproto: random must be a function (buf: Uint8Array) => void that fills buf");
@@ -108,14 +113,25 @@ function strings(list, what) {
   return list;
 }
 
-/** Extension offers and names as strings (an object with `offer()` gives its offer). */
-function extensionStrings(list, what) {
+/** Writes an extension list: header strings, or PerMessageDeflate settings. */
+function writeExtensions(w, list, what) {
   if (!Array.isArray(list)) throw new TypeError(`wsproto: ${what} must be an array`);
-  return list.map((e) => {
-    if (typeof e === "string") return e;
-    if (e && typeof e.offer === "function") return e.offer();
-    throw new TypeError(`wsproto: ${what} must hold strings or PerMessageDeflate instances`);
-  });
+  w.u32(list.length);
+  for (const e of list) {
+    if (typeof e === "string") {
+      w.u8(0);
+      w.str(e);
+    } else if (e instanceof PerMessageDeflate) {
+      w.u8(1);
+      w.u8((e.serverNoContextTakeover ? 1 : 0) | (e.clientNoContextTakeover ? 2 : 0));
+      w.u8(e.serverMaxWindowBits ?? 0);
+      w.u8(e.clientMaxWindowBits ?? 0);
+      w.u8(e.level);
+      w.u32(e.threshold);
+    } else {
+      throw new TypeError(`wsproto: ${what} must hold PerMessageDeflate instances or extension strings`);
+    }
+  }
 }
 
 function encodeHandshakeEvent(event) {
@@ -127,7 +143,7 @@ function encodeHandshakeEvent(event) {
     w.str(event.host);
     w.str(event.target);
     w.list(strings(event.subprotocols ?? [], "Request.subprotocols"));
-    w.list(extensionStrings(event.extensions ?? [], "Request.extensions"));
+    writeExtensions(w, event.extensions ?? [], "Request.extensions");
     w.headers(toHeaderPairs(event.extraHeaders, "Request.extraHeaders"));
   } else if (event instanceof AcceptConnection) {
     if (event.subprotocol != null && typeof event.subprotocol !== "string") {
@@ -137,7 +153,7 @@ function encodeHandshakeEvent(event) {
     w.u8(event.subprotocol == null ? 0 : 1);
     w.str(event.subprotocol ?? "");
     w.u8(event.extensions == null ? 0 : 1);
-    w.list(event.extensions == null ? [] : extensionStrings(event.extensions, "AcceptConnection.extensions"));
+    writeExtensions(w, event.extensions ?? [], "AcceptConnection.extensions");
     w.headers(toHeaderPairs(event.extraHeaders, "AcceptConnection.extraHeaders"));
   } else if (event instanceof RejectConnection) {
     if (!Number.isInteger(event.statusCode)) throw new TypeError("wsproto: RejectConnection.statusCode must be an integer");
@@ -166,6 +182,8 @@ class Base {
     const client = roleOf(connectionType);
     const o = checkOptions(options);
     const random = o.random;
+    const extensions = new Writer();
+    writeExtensions(extensions, o.extensions, "extensions");
     this.#engine = new wasm.Engine(
       client,
       handshake,
@@ -176,6 +194,7 @@ class Base {
       o.autoClose,
       o.streamMessages,
       (buf) => random(buf),
+      extensions.finish(),
     );
     this.connectionType = connectionType;
     // Frees the wasm side of a connection that was dropped without free().
@@ -222,14 +241,19 @@ class Base {
     }
   }
 
-  /** Sends an event; throws LocalProtocolError (and changes nothing) if it is not allowed now. */
-  send(event) {
+  /**
+   * Sends an event; throws LocalProtocolError (and changes nothing) if it is not allowed now.
+   * `options.compress: false` sends a message uncompressed although permessage-deflate is on.
+   */
+  send(event, options = undefined) {
     const engine = this.#live;
+    const compress = options?.compress ?? true;
+    if (typeof compress !== "boolean") throw new TypeError("wsproto: options.compress must be true or false");
     if (event instanceof TextMessage) {
       if (typeof event.data !== "string") throw new TypeError("wsproto: TextMessage.data must be a string");
-      this.#check(engine.send_text(event.data, event.messageFinished !== false));
+      this.#check(engine.send_text(event.data, event.messageFinished !== false, compress));
     } else if (event instanceof BytesMessage) {
-      this.#check(engine.send_bytes(toBytes(event.data, "BytesMessage.data"), event.messageFinished !== false));
+      this.#check(engine.send_bytes(toBytes(event.data, "BytesMessage.data"), event.messageFinished !== false, compress));
     } else if (event instanceof Ping) {
       this.#check(engine.send_ping(toBytes(event.payload, "Ping.payload")));
     } else if (event instanceof Pong) {

@@ -60,6 +60,15 @@ class Reader {
     for (let n = this.u32(); n > 0; n--) out.push(this.str());
     return out;
   }
+  /** Extensions crossing outward are always header text (tag 0). */
+  extensions() {
+    const out = [];
+    for (let n = this.u32(); n > 0; n--) {
+      this.u8();
+      out.push(this.str());
+    }
+    return out;
+  }
   headers() {
     const out = [];
     for (let n = this.u32(); n > 0; n--) out.push([this.str(), this.str()]);
@@ -113,7 +122,7 @@ export function readEvents(bytes, out) {
             host: r.str(),
             target: r.str(),
             subprotocols: r.list(),
-            extensions: r.list(),
+            extensions: r.extensions(),
             extraHeaders: r.headers(),
           }),
         );
@@ -122,7 +131,7 @@ export function readEvents(bytes, out) {
         const hasSubprotocol = r.u8() === 1;
         const subprotocol = r.str();
         const hasExtensions = r.u8() === 1;
-        const extensions = r.list();
+        const extensions = r.extensions();
         out.push(
           new AcceptConnection({
             subprotocol: hasSubprotocol ? subprotocol : null,

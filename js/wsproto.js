@@ -30,3 +30,4 @@ export {
   TextMessage,
 } from "./events.js";
 export { Connection, WSConnection } from "./connection.js";
+export { PerMessageDeflate } from "./deflate.js";

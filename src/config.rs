@@ -1,5 +1,6 @@
 //! Limits and behaviour switches, with their defaults and the reasons for them.
 
+use crate::deflate::PerMessageDeflate;
 use crate::error::LocalProtocolError;
 
 /// How a connection behaves and how much it may hold.
@@ -31,6 +32,10 @@ pub struct Config {
     /// `frame_finished` / `message_finished`) instead of one event per whole message.
     /// Default off. `max_message_size` still bounds each message.
     pub stream_messages: bool,
+    /// Server: the extensions it supports, in order of preference; the first that can honour
+    /// one of the client's offers is accepted. Default none. (A client offers its
+    /// extensions in the [`Request`](crate::Request).)
+    pub extensions: Vec<PerMessageDeflate>,
 }
 
 impl Default for Config {
@@ -42,6 +47,7 @@ impl Default for Config {
             auto_pong: true,
             auto_close: true,
             stream_messages: false,
+            extensions: Vec::new(),
         }
     }
 }
@@ -55,6 +61,9 @@ impl Config {
         }
         if self.max_headers < 8 {
             return fail("maxHeaders must be at least 8");
+        }
+        for extension in &self.extensions {
+            extension.validate().map_err(|detail| LocalProtocolError::InvalidConfig { detail })?;
         }
         Ok(())
     }

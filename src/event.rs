@@ -3,10 +3,30 @@
 //!
 //! The shapes are wsproto's, so that what one side sends is what the other receives.
 
+use crate::deflate::PerMessageDeflate;
 use crate::error::ProtocolError;
 
 /// HTTP header fields as `(name, value)` pairs, in order.
 pub type Headers = Vec<(String, String)>;
+
+/// An extension named in a handshake (RFC 6455 §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extension {
+    /// permessage-deflate with these settings: what a client offers, or what a server accepts.
+    PerMessageDeflate(PerMessageDeflate),
+    /// An extension as its header text, as received from the peer.
+    Header(String),
+}
+
+impl Extension {
+    /// The extension's header text (for a configuration, the offer it makes).
+    pub fn header(&self) -> String {
+        match self {
+            Extension::PerMessageDeflate(p) => p.offer(),
+            Extension::Header(h) => h.clone(),
+        }
+    }
+}
 
 /// The opening handshake request (RFC 6455 §4.1). A client sends it; a server receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -17,9 +37,10 @@ pub struct Request {
     pub target: String,
     /// `Sec-WebSocket-Protocol` values, in the client's order of preference.
     pub subprotocols: Vec<String>,
-    /// `Sec-WebSocket-Extensions` items, each one offer such as
+    /// Sending: the extensions to offer (only [`Extension::PerMessageDeflate`] can be run).
+    /// Received: each `Sec-WebSocket-Extensions` item as an [`Extension::Header`], e.g.
     /// `permessage-deflate; client_max_window_bits`.
-    pub extensions: Vec<String>,
+    pub extensions: Vec<Extension>,
     /// Other headers. Received, it holds every header but `Host`, `Sec-WebSocket-Protocol`
     /// and `Sec-WebSocket-Extensions`, names lower-cased.
     pub extra_headers: Headers,
@@ -30,10 +51,11 @@ pub struct Request {
 pub struct AcceptConnection {
     /// The subprotocol chosen; it MUST be one the client offered.
     pub subprotocol: Option<String>,
-    /// Sending: `None` accepts every extension the server supports that the client offered;
-    /// `Some(names)` narrows that to the named ones. Received: the accepted extensions as the
-    /// server wrote them.
-    pub extensions: Option<Vec<String>>,
+    /// Sending: `None` accepts what the client offered of [`Config::extensions`](crate::Config);
+    /// `Some(list)` uses these configurations instead (an [`Extension::Header`] names entries
+    /// of `Config::extensions`; an empty list accepts none). Received: the accepted
+    /// extensions as the server wrote them, each an [`Extension::Header`].
+    pub extensions: Option<Vec<Extension>>,
     /// Headers to add to (or received with) the response.
     pub extra_headers: Headers,
 }

@@ -55,6 +55,7 @@
 
 mod config;
 mod connection;
+pub mod deflate;
 mod error;
 mod event;
 pub mod frame;
@@ -67,11 +68,12 @@ mod wasm;
 mod ws_connection;
 
 pub use config::Config;
-pub use connection::Connection;
+pub use connection::{Connection, SendOptions};
+pub use deflate::PerMessageDeflate;
 pub use error::{Error, HandshakeError, LocalProtocolError, ProtocolError, RemoteProtocolError};
 pub use event::{
-    AcceptConnection, BytesMessage, CloseConnection, Event, Headers, Ping, Pong, RejectConnection, RejectData, Request,
-    TextMessage,
+    AcceptConnection, BytesMessage, CloseConnection, Event, Extension, Headers, Ping, Pong, RejectConnection,
+    RejectData, Request, TextMessage,
 };
 #[cfg(feature = "os-rng")]
 pub use random::OsRandom;

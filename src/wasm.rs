@@ -7,13 +7,17 @@
 //!
 //! Record layout (little-endian): `u8 kind` then the kind's fields, with `str` = `u32`
 //! length + UTF-8, `bytes` = `u32` length + bytes, `list` = `u32` count + `str`s, and
-//! `headers` = `u32` count + (`str`, `str`) pairs.
+//! `headers` = `u32` count + (`str`, `str`) pairs, `extensions` = `u32` count + items that
+//! are `u8 0, str` (header text) or `u8 1, deflate`, and `deflate` = `u8` flags
+//! (1 server_no_context_takeover, 2 client_no_context_takeover), `u8` server_max_window_bits
+//! and `u8` client_max_window_bits (0 = none), `u8` level, `u32` threshold.
 
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    AcceptConnection, BytesMessage, CloseConnection, Config, Connection, ConnectionType, Error, Event, Headers,
-    LocalProtocolError, Ping, Pong, RandomSource, RejectConnection, RejectData, Request, TextMessage, WSConnection,
+    AcceptConnection, BytesMessage, CloseConnection, Config, Connection, ConnectionType, Error, Event, Extension,
+    Headers, LocalProtocolError, PerMessageDeflate, Ping, Pong, RandomSource, RejectConnection, RejectData, Request,
+    SendOptions, TextMessage, WSConnection,
 };
 
 #[wasm_bindgen(inline_js = "export function fill_random(source, buf) { source(buf); }")]
@@ -83,7 +87,17 @@ impl Engine {
         auto_close: bool,
         stream_messages: bool,
         random: JsValue,
+        extensions: &[u8],
     ) -> Result<Engine, JsError> {
+        let supported = Cursor { buf: extensions, pos: 0 }
+            .extensions()
+            .ok_or_else(|| JsError::new("malformed extensions record"))?
+            .into_iter()
+            .filter_map(|e| match e {
+                Extension::PerMessageDeflate(p) => Some(p),
+                Extension::Header(_) => None,
+            })
+            .collect();
         let role = if client { ConnectionType::Client } else { ConnectionType::Server };
         let config = Config {
             max_message_size: max_message_size as usize,
@@ -92,6 +106,7 @@ impl Engine {
             auto_pong,
             auto_close,
             stream_messages,
+            extensions: supported,
         };
         let rng = Box::new(JsRandom { source: random, pool: [0; 64], used: 64 });
         let inner = if handshake {
@@ -151,15 +166,15 @@ impl Engine {
     }
 
     /// Sends a text message piece.
-    pub fn send_text(&mut self, data: &str, message_finished: bool) -> i32 {
+    pub fn send_text(&mut self, data: &str, message_finished: bool, compress: bool) -> i32 {
         let event = TextMessage { data: data.to_owned(), frame_finished: true, message_finished };
-        self.send(event.into())
+        self.send_with(event.into(), SendOptions { compress })
     }
 
     /// Sends a binary message piece.
-    pub fn send_bytes(&mut self, data: &[u8], message_finished: bool) -> i32 {
+    pub fn send_bytes(&mut self, data: &[u8], message_finished: bool, compress: bool) -> i32 {
         let event = BytesMessage { data: data.to_vec(), frame_finished: true, message_finished };
-        self.send(event.into())
+        self.send_with(event.into(), SendOptions { compress })
     }
 
     /// Sends a Ping.
@@ -211,9 +226,13 @@ impl Engine {
     }
 
     fn send(&mut self, event: Event) -> i32 {
+        self.send_with(event, SendOptions::default())
+    }
+
+    fn send_with(&mut self, event: Event, options: SendOptions) -> i32 {
         let result = match &mut self.inner {
-            Inner::Handshake(ws) => ws.send(event),
-            Inner::Bare(c) => c.send(event),
+            Inner::Handshake(ws) => ws.send_with(event, options),
+            Inner::Bare(c) => c.send_with(event, options),
         };
         self.status(result.map_err(Error::Local))
     }
@@ -324,6 +343,15 @@ fn put_list(r: &mut Vec<u8>, list: &[String]) {
     list.iter().for_each(|s| put_str(r, s));
 }
 
+fn put_extensions(r: &mut Vec<u8>, list: &[Extension]) {
+    put_u32(r, list.len());
+    for extension in list {
+        // What crosses outward is always header text.
+        r.push(0);
+        put_str(r, &extension.header());
+    }
+}
+
 fn put_headers(r: &mut Vec<u8>, headers: &Headers) {
     put_u32(r, headers.len());
     for (name, value) in headers {
@@ -346,7 +374,7 @@ fn put_event(r: &mut Vec<u8>, event: &Event) {
             put_str(r, &e.host);
             put_str(r, &e.target);
             put_list(r, &e.subprotocols);
-            put_list(r, &e.extensions);
+            put_extensions(r, &e.extensions);
             put_headers(r, &e.extra_headers);
         }
         Event::AcceptConnection(e) => {
@@ -354,7 +382,7 @@ fn put_event(r: &mut Vec<u8>, event: &Event) {
             r.push(u8::from(e.subprotocol.is_some()));
             put_str(r, e.subprotocol.as_deref().unwrap_or(""));
             r.push(u8::from(e.extensions.is_some()));
-            put_list(r, e.extensions.as_deref().unwrap_or(&[]));
+            put_extensions(r, e.extensions.as_deref().unwrap_or(&[]));
             put_headers(r, &e.extra_headers);
         }
         Event::RejectConnection(e) => {
@@ -433,6 +461,27 @@ impl Cursor<'_> {
         let n = self.u32()?;
         (0..n).map(|_| self.str()).collect()
     }
+    fn extensions(&mut self) -> Option<Vec<Extension>> {
+        let n = self.u32()?;
+        (0..n)
+            .map(|_| match self.u8()? {
+                0 => Some(Extension::Header(self.str()?)),
+                1 => {
+                    let flags = self.u8()?;
+                    let bits = |b: u8| (b != 0).then_some(b);
+                    Some(Extension::PerMessageDeflate(PerMessageDeflate {
+                        server_no_context_takeover: flags & 1 != 0,
+                        client_no_context_takeover: flags & 2 != 0,
+                        server_max_window_bits: bits(self.u8()?),
+                        client_max_window_bits: bits(self.u8()?),
+                        level: self.u8()?,
+                        threshold: self.u32()?,
+                    }))
+                }
+                _ => None,
+            })
+            .collect()
+    }
     fn headers(&mut self) -> Option<Headers> {
         let n = self.u32()?;
         (0..n).map(|_| Some((self.str()?, self.str()?))).collect()
@@ -446,14 +495,14 @@ fn take_event(c: &mut Cursor<'_>) -> Option<Event> {
             host: c.str()?,
             target: c.str()?,
             subprotocols: c.list()?,
-            extensions: c.list()?,
+            extensions: c.extensions()?,
             extra_headers: c.headers()?,
         }),
         KIND_ACCEPT => {
             let has_subprotocol = c.u8()? == 1;
             let subprotocol = c.str()?;
             let has_extensions = c.u8()? == 1;
-            let extensions = c.list()?;
+            let extensions = c.extensions()?;
             Event::AcceptConnection(AcceptConnection {
                 subprotocol: has_subprotocol.then_some(subprotocol),
                 extensions: has_extensions.then_some(extensions),

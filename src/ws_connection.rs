@@ -4,9 +4,10 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::config::Config;
-use crate::connection::Connection;
+use crate::connection::{Connection, SendOptions};
+use crate::deflate::{Negotiated, PerMessageDeflate};
 use crate::error::{Error, HandshakeError, LocalProtocolError, RemoteProtocolError};
-use crate::event::{AcceptConnection, Event, RejectConnection, RejectData, Request};
+use crate::event::{AcceptConnection, Event, Extension, RejectConnection, RejectData, Request};
 use crate::handshake::client::{self, BodyFraming, BodyReader, Offer, Response};
 use crate::handshake::headers::{Head, HeadBuffer};
 use crate::handshake::server::{self, RequestHead};
@@ -19,7 +20,7 @@ enum Phase {
     /// Client: no `Request` sent yet. Server: no request received yet.
     Start,
     /// Server: a valid request arrived; the application answers it.
-    Requested { key: String, subprotocols: Vec<String> },
+    Requested { key: String, subprotocols: Vec<String>, extensions: Vec<String> },
     /// Client: the request went out; the response is awaited.
     Offered(Offer),
     /// Client: a rejection arrived and its body is being read.
@@ -62,6 +63,8 @@ pub struct WSConnection {
     events: VecDeque<(Event, Option<Receive>)>,
     out: Vec<u8>,
     eof: bool,
+    /// The permessage-deflate parameters agreed in the handshake.
+    deflate: Option<Negotiated>,
     connection: Option<Connection>,
 }
 
@@ -96,6 +99,7 @@ impl WSConnection {
             events: VecDeque::new(),
             out: Vec::new(),
             eof: false,
+            deflate: None,
             connection: None,
         })
     }
@@ -185,8 +189,9 @@ impl WSConnection {
         };
         match client::parse_response(head, self.config.max_headers, offer) {
             Err(e) => Err(self.fail(e).into()),
-            Ok(Response::Accept(accept)) => {
+            Ok(Response::Accept(accept, deflate)) => {
                 self.phase = Phase::Accepted;
+                self.deflate = deflate;
                 self.events.push_back((Event::AcceptConnection(accept), Some(Receive::Accept)));
                 self.trailing.extend_from_slice(rest);
                 Ok(())
@@ -263,7 +268,8 @@ impl WSConnection {
     }
 
     fn requested(&mut self, valid: server::ValidRequest) {
-        self.phase = Phase::Requested { key: valid.key, subprotocols: valid.request.subprotocols.clone() };
+        let extensions = valid.request.extensions.iter().map(Extension::header).collect();
+        self.phase = Phase::Requested { key: valid.key, subprotocols: valid.request.subprotocols.clone(), extensions };
         self.events.push_back((Event::Request(valid.request), None));
     }
 
@@ -296,7 +302,7 @@ impl WSConnection {
         let Some(rng) = self.rng.take() else { return };
         let out = std::mem::take(&mut self.out);
         let trailing = std::mem::take(&mut self.trailing);
-        let mut connection = Connection::open(self.role, self.config.clone(), rng, out, &trailing);
+        let mut connection = Connection::open(self.role, self.config.clone(), rng, out, &trailing, self.deflate);
         if self.eof {
             // Infallible: the connection has not seen an end of stream yet.
             let _ = connection.receive_data(None);
@@ -306,9 +312,14 @@ impl WSConnection {
 
     /// Sends an event: handshake events before OPEN, then messages, pings, pongs and closes.
     pub fn send(&mut self, event: impl Into<Event>) -> Result<(), LocalProtocolError> {
+        self.send_with(event, SendOptions::default())
+    }
+
+    /// Sends an event with per-message options (see [`SendOptions`]).
+    pub fn send_with(&mut self, event: impl Into<Event>, options: SendOptions) -> Result<(), LocalProtocolError> {
         let event = event.into();
         if let Some(connection) = &mut self.connection {
-            return connection.send(event);
+            return connection.send_with(event, options);
         }
         match event {
             Event::Request(request) => self.send_request(&request),
@@ -329,9 +340,6 @@ impl WSConnection {
         if !matches!(self.phase, Phase::Start) {
             return Err(LocalProtocolError::EventNotAllowed { event: "a second Request", state: self.state });
         }
-        if let Some(extension) = request.extensions.first() {
-            return Err(LocalProtocolError::UnsupportedExtension { extension: extension.clone() });
-        }
         let mut nonce = [0u8; 16];
         if let Some(rng) = &mut self.rng {
             rng.fill(&mut nonce);
@@ -343,7 +351,7 @@ impl WSConnection {
 
     fn send_accept(&mut self, accept: &AcceptConnection) -> Result<(), LocalProtocolError> {
         on_send(self.role, self.state, Send::Accept)?;
-        let Phase::Requested { key, subprotocols } = &self.phase else {
+        let Phase::Requested { key, subprotocols, extensions } = &self.phase else {
             return Err(LocalProtocolError::EventNotAllowed {
                 event: "AcceptConnection before a Request",
                 state: self.state,
@@ -354,14 +362,40 @@ impl WSConnection {
                 return Err(LocalProtocolError::SubprotocolNotOffered { subprotocol: protocol.clone() });
             }
         }
-        if let Some(extension) = accept.extensions.as_ref().and_then(|e| e.first()) {
-            return Err(LocalProtocolError::UnsupportedExtension { extension: extension.clone() });
-        }
-        server::write_accept(&mut self.out, key, accept.subprotocol.as_deref(), None, &accept.extra_headers)?;
+        let supported = match &accept.extensions {
+            None => self.config.extensions.clone(),
+            Some(list) => self.narrow(list)?,
+        };
+        // RFC 7692 §5: accept the first offer a supported configuration can honour.
+        let offers: Vec<&str> = extensions.iter().map(String::as_str).collect();
+        let agreed = supported.iter().find_map(|config| config.accept(&offers));
+        let response = agreed.as_ref().map(|(_, header)| header.as_str());
+        server::write_accept(&mut self.out, key, accept.subprotocol.as_deref(), response, &accept.extra_headers)?;
+        self.deflate = agreed.map(|(negotiated, _)| negotiated);
         self.phase = Phase::Accepted;
         self.state = ConnectionState::Open;
         self.open();
         Ok(())
+    }
+
+    /// The configurations an `AcceptConnection.extensions` list stands for.
+    fn narrow(&self, list: &[Extension]) -> Result<Vec<PerMessageDeflate>, LocalProtocolError> {
+        let mut configs = Vec::new();
+        for extension in list {
+            match extension {
+                Extension::PerMessageDeflate(p) => {
+                    p.validate().map_err(|detail| LocalProtocolError::InvalidConfig { detail })?;
+                    configs.push(p.clone());
+                }
+                Extension::Header(name) if name.trim().eq_ignore_ascii_case("permessage-deflate") => {
+                    configs.extend(self.config.extensions.iter().cloned());
+                }
+                Extension::Header(other) => {
+                    return Err(LocalProtocolError::UnsupportedExtension { extension: other.clone() });
+                }
+            }
+        }
+        Ok(configs)
     }
 
     fn send_reject(&mut self, reject: &RejectConnection) -> Result<(), LocalProtocolError> {

@@ -6,6 +6,7 @@ mod writer;
 use std::fmt;
 
 use crate::config::Config;
+use crate::deflate::{Inflater, Negotiated};
 use crate::error::{LocalProtocolError, ProtocolError};
 use crate::event::{CloseConnection, Event};
 use crate::frame::{truncate_reason, OpCode, ABNORMAL_CLOSURE};
@@ -13,6 +14,21 @@ use crate::random::RandomSource;
 use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
 use reader::{Read, Reader};
 use writer::Writer;
+
+/// Options for one [`send_with`](Connection::send_with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Compress this message if permessage-deflate was negotiated and the message reaches
+    /// the threshold. `false` sends it uncompressed (decided on a message's first piece).
+    /// Default true.
+    pub compress: bool,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions { compress: true }
+    }
+}
 
 /// A WebSocket connection whose handshake is done: frames in, events out, frames out.
 ///
@@ -64,8 +80,20 @@ impl Connection {
         rng: Box<dyn RandomSource>,
         trailing_data: &[u8],
     ) -> Result<Self, LocalProtocolError> {
+        Self::with_deflate(role, config, rng, trailing_data, None)
+    }
+
+    /// As [`new`](Self::new), with permessage-deflate parameters negotiated elsewhere
+    /// (e.g. with [`PerMessageDeflate::accept`](crate::PerMessageDeflate::accept) over HTTP/2).
+    pub fn with_deflate(
+        role: ConnectionType,
+        config: Config,
+        rng: Box<dyn RandomSource>,
+        trailing_data: &[u8],
+        deflate: Option<Negotiated>,
+    ) -> Result<Self, LocalProtocolError> {
         config.validate()?;
-        Ok(Self::open(role, config, rng, Vec::new(), trailing_data))
+        Ok(Self::open(role, config, rng, Vec::new(), trailing_data, deflate))
     }
 
     pub(crate) fn open(
@@ -74,8 +102,9 @@ impl Connection {
         rng: Box<dyn RandomSource>,
         out: Vec<u8>,
         trailing_data: &[u8],
+        deflate: Option<Negotiated>,
     ) -> Self {
-        let mut reader = Reader::new(role);
+        let mut reader = Reader::new(role, deflate.as_ref().map(Inflater::new));
         reader.push(trailing_data);
         Connection {
             role,
@@ -83,7 +112,7 @@ impl Connection {
             config,
             rng,
             reader,
-            writer: Writer::new(role),
+            writer: Writer::new(role, deflate),
             out,
             eof: false,
             stashed: None,
@@ -207,6 +236,11 @@ impl Connection {
 
     /// Sends a message piece, a Ping, a Pong or a Close.
     pub fn send(&mut self, event: impl Into<Event>) -> Result<(), LocalProtocolError> {
+        self.send_with(event, SendOptions::default())
+    }
+
+    /// Sends an event with per-message options.
+    pub fn send_with(&mut self, event: impl Into<Event>, options: SendOptions) -> Result<(), LocalProtocolError> {
         let event = event.into();
         let input = match &event {
             Event::TextMessage(_) | Event::BytesMessage(_) => Send::Message,
@@ -221,11 +255,11 @@ impl Connection {
         match &event {
             Event::TextMessage(m) => {
                 self.writer.check_message(true)?;
-                self.writer.message(out, rng, true, m.data.as_bytes(), m.message_finished);
+                self.writer.message(out, rng, true, m.data.as_bytes(), m.message_finished, options.compress);
             }
             Event::BytesMessage(m) => {
                 self.writer.check_message(false)?;
-                self.writer.message(out, rng, false, &m.data, m.message_finished);
+                self.writer.message(out, rng, false, &m.data, m.message_finished, options.compress);
             }
             Event::Ping(p) => {
                 Writer::check_control(&p.payload)?;

@@ -8,6 +8,7 @@
 //! consumed as it arrives.
 
 use crate::config::Config;
+use crate::deflate::{InflateError, Inflater};
 use crate::error::ProtocolError;
 use crate::event::{BytesMessage, CloseConnection, Event, Ping, Pong, TextMessage};
 use crate::frame::{
@@ -40,8 +41,12 @@ struct Frame {
 #[derive(Debug)]
 struct Message {
     text: bool,
-    /// Payload bytes received so far, whole-message or streamed.
+    /// RSV1 was set on its first frame: the payload is DEFLATE data (RFC 7692 §6).
+    compressed: bool,
+    /// Payload bytes delivered so far (after inflation), whole-message or streamed.
     size: u64,
+    /// Payload bytes received on the wire so far.
+    wire: u64,
     utf8: Utf8Validator,
 }
 
@@ -56,11 +61,25 @@ pub(crate) struct Reader {
     data: Vec<u8>,
     /// Set once a Close frame was read or the peer failed: later input is ignored (§5.5.1).
     stopped: bool,
+    /// Present when permessage-deflate was negotiated.
+    inflater: Option<Inflater>,
+    /// Inflated bytes of the current piece, before they join `data`.
+    inflated: Vec<u8>,
 }
 
 impl Reader {
-    pub(crate) fn new(role: ConnectionType) -> Self {
-        Reader { role, buf: Vec::new(), pos: 0, frame: None, message: None, data: Vec::new(), stopped: false }
+    pub(crate) fn new(role: ConnectionType, inflater: Option<Inflater>) -> Self {
+        Reader {
+            role,
+            buf: Vec::new(),
+            pos: 0,
+            frame: None,
+            message: None,
+            data: Vec::new(),
+            stopped: false,
+            inflater,
+            inflated: Vec::new(),
+        }
     }
 
     /// Queues input bytes.
@@ -78,7 +97,7 @@ impl Reader {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// Whether input stopped in the middle of a frame or message (for the end of stream).
+    /// Stops reading for good and frees what was buffered.
     pub(crate) fn stop(&mut self) {
         self.stopped = true;
         self.buf = Vec::new();
@@ -86,6 +105,8 @@ impl Reader {
         self.data = Vec::new();
         self.frame = None;
         self.message = None;
+        self.inflater = None;
+        self.inflated = Vec::new();
     }
 
     /// Reads the next event.
@@ -133,8 +154,15 @@ impl Reader {
             Err(HeaderError::LengthMsbSet) => return Err(ProtocolError::LengthMsbSet),
             Err(HeaderError::NonMinimalLength) => return Err(ProtocolError::NonMinimalLength),
         };
-        if header.rsv != 0 {
+        // RSV1 belongs to permessage-deflate when it was negotiated; no extension claims RSV2/3.
+        let claimed = if self.inflater.is_some() { 0b100 } else { 0 };
+        if header.rsv & !claimed != 0 {
             return Err(ProtocolError::ReservedBitsSet { rsv: header.rsv });
+        }
+        let rsv1 = header.rsv & 0b100 != 0;
+        if rsv1 && (header.opcode.is_control() || header.opcode == OpCode::Continuation) {
+            // RFC 7692 §6.1: only the first frame of a message says it is compressed.
+            return Err(ProtocolError::CompressedBitOnWrongFrame);
         }
         match (self.role, header.mask.is_some()) {
             (ConnectionType::Server, false) => return Err(ProtocolError::UnmaskedFrameFromClient),
@@ -154,11 +182,20 @@ impl Reader {
             OpCode::Continuation if self.message.is_none() => return Err(ProtocolError::ContinuationWithoutMessage),
             OpCode::Continuation => {}
             _ if self.message.is_some() => return Err(ProtocolError::NewMessageInsideFragmentedMessage),
-            op => self.message = Some(Message { text: op == OpCode::Text, size: 0, utf8: Utf8Validator::new() }),
+            op => {
+                self.message = Some(Message {
+                    text: op == OpCode::Text,
+                    compressed: rsv1,
+                    size: 0,
+                    wire: 0,
+                    utf8: Utf8Validator::new(),
+                })
+            }
         }
         if let Some(message) = &self.message {
-            // Refuse an oversized frame on its header, before any byte of it is kept.
-            let size = message.size.saturating_add(header.payload_len);
+            // Refuse an oversized frame on its header, before any byte of it is kept. For a
+            // compressed message the inflated size is checked while inflating as well.
+            let size = message.size.max(message.wire).saturating_add(header.payload_len);
             if !header.opcode.is_control() && size > config.max_message_size as u64 {
                 return Err(ProtocolError::MessageTooBig { size, max: config.max_message_size });
             }
@@ -212,18 +249,33 @@ impl Reader {
         if let Some(key) = frame.header.mask {
             apply_mask(piece, key, frame.offset);
         }
+        let frame_finished = frame.remaining == take as u64;
+        let message_finished = frame_finished && frame.header.fin;
+        let payload: &[u8] = match (&mut self.inflater, message.compressed) {
+            (Some(inflater), true) => {
+                self.inflated.clear();
+                let budget = (config.max_message_size as u64).saturating_sub(message.size) as usize;
+                inflater.inflate(piece, message_finished, &mut self.inflated, budget).map_err(|e| match e {
+                    InflateError::TooBig { .. } => ProtocolError::MessageTooBig {
+                        size: message.size + self.inflated.len() as u64,
+                        max: config.max_message_size,
+                    },
+                    InflateError::Corrupt(detail) => ProtocolError::InflateFailed { detail },
+                })?;
+                &self.inflated
+            }
+            _ => piece,
+        };
         if message.text {
             // Fail fast: the piece is checked as soon as it is here, whatever comes next.
-            message.utf8.feed(piece).map_err(|_| ProtocolError::InvalidUtf8)?;
+            message.utf8.feed(payload).map_err(|_| ProtocolError::InvalidUtf8)?;
         }
-        self.data.extend_from_slice(piece);
+        self.data.extend_from_slice(payload);
+        message.size += payload.len() as u64;
+        message.wire += take as u64;
         self.pos += take;
         frame.offset += take;
         frame.remaining -= take as u64;
-        message.size += take as u64;
-
-        let frame_finished = frame.remaining == 0;
-        let message_finished = frame_finished && frame.header.fin;
         if frame_finished {
             self.frame = None;
         }

@@ -1,5 +1,6 @@
 //! The send path: events into frames in the outgoing buffer.
 
+use crate::deflate::{Deflater, Negotiated};
 use crate::error::LocalProtocolError;
 use crate::frame::{
     apply_mask, encode_close_payload, is_valid_close_code, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_REASON_LEN,
@@ -12,11 +13,23 @@ pub(crate) struct Writer {
     role: ConnectionType,
     /// The kind of the outgoing message left open by a `message_finished: false` piece.
     open: Option<OpCode>,
+    /// Whether that open message is being compressed.
+    open_compressed: bool,
+    /// Present when permessage-deflate was negotiated.
+    deflate: Option<(Deflater, Negotiated)>,
+    /// Compressed bytes of the current piece.
+    compressed: Vec<u8>,
 }
 
 impl Writer {
-    pub(crate) fn new(role: ConnectionType) -> Self {
-        Writer { role, open: None }
+    pub(crate) fn new(role: ConnectionType, deflate: Option<Negotiated>) -> Self {
+        Writer {
+            role,
+            open: None,
+            open_compressed: false,
+            deflate: deflate.map(|n| (Deflater::new(&n), n)),
+            compressed: Vec::new(),
+        }
     }
 
     /// Checks that a message piece of this kind may be sent now.
@@ -29,6 +42,10 @@ impl Writer {
     }
 
     /// Writes one data frame carrying `payload`; the caller ran [`check_message`] first.
+    ///
+    /// `compress: false` sends this message uncompressed even when permessage-deflate was
+    /// negotiated. Whether a message is compressed is decided on its first piece (RFC 7692
+    /// §6: RSV1 on the first frame covers the whole message).
     pub(crate) fn message(
         &mut self,
         out: &mut Vec<u8>,
@@ -36,14 +53,29 @@ impl Writer {
         text: bool,
         payload: &[u8],
         fin: bool,
+        compress: bool,
     ) {
-        let opcode = match (self.open, text) {
-            (Some(_), _) => OpCode::Continuation,
-            (None, true) => OpCode::Text,
-            (None, false) => OpCode::Binary,
+        let (opcode, first) = match (self.open, text) {
+            (Some(_), _) => (OpCode::Continuation, false),
+            (None, true) => (OpCode::Text, true),
+            (None, false) => (OpCode::Binary, true),
         };
+        if first {
+            self.open_compressed =
+                compress && self.deflate.as_ref().is_some_and(|(_, n)| n.should_compress(payload.len()));
+        }
         self.open = if fin { None } else { Some(if text { OpCode::Text } else { OpCode::Binary }) };
-        self.frame(out, rng, opcode, fin, payload);
+        match &mut self.deflate {
+            Some((deflater, _)) if self.open_compressed => {
+                let mut compressed = std::mem::take(&mut self.compressed);
+                compressed.clear();
+                deflater.compress(payload, fin, &mut compressed);
+                let rsv = if first { 0b100 } else { 0 };
+                self.frame_rsv(out, rng, opcode, fin, rsv, &compressed);
+                self.compressed = compressed;
+            }
+            _ => self.frame(out, rng, opcode, fin, payload),
+        }
     }
 
     /// Checks a control payload's length (RFC 6455 §5.5).
@@ -82,13 +114,25 @@ impl Writer {
     }
 
     fn frame(&mut self, out: &mut Vec<u8>, rng: &mut dyn RandomSource, opcode: OpCode, fin: bool, payload: &[u8]) {
+        self.frame_rsv(out, rng, opcode, fin, 0, payload);
+    }
+
+    fn frame_rsv(
+        &mut self,
+        out: &mut Vec<u8>,
+        rng: &mut dyn RandomSource,
+        opcode: OpCode,
+        fin: bool,
+        rsv: u8,
+        payload: &[u8],
+    ) {
         let mask = (self.role == ConnectionType::Client).then(|| {
             // RFC 6455 §5.3: a fresh, unpredictable key for every frame.
             let mut key = [0u8; 4];
             rng.fill(&mut key);
             key
         });
-        FrameHeader { fin, rsv: 0, opcode, mask, payload_len: payload.len() as u64 }.encode(out);
+        FrameHeader { fin, rsv, opcode, mask, payload_len: payload.len() as u64 }.encode(out);
         let start = out.len();
         out.extend_from_slice(payload);
         if let Some(key) = mask {

@@ -1,7 +1,8 @@
 //! The client's side of the opening handshake (RFC 6455 §4.1), and the body of a rejection.
 
+use crate::deflate::{Negotiated, PerMessageDeflate};
 use crate::error::{HandshakeError, LocalProtocolError};
-use crate::event::{AcceptConnection, Headers, RejectConnection, Request};
+use crate::event::{AcceptConnection, Extension, Headers, RejectConnection, Request};
 use crate::handshake::headers::{accept_key, has_token, is_token, new_key, push_header, split_list, write_header};
 
 /// What the client sent, to check the response against.
@@ -9,7 +10,8 @@ use crate::handshake::headers::{accept_key, has_token, is_token, new_key, push_h
 pub(crate) struct Offer {
     pub(crate) accept: String,
     pub(crate) subprotocols: Vec<String>,
-    pub(crate) extensions: Vec<String>,
+    /// The permessage-deflate configuration offered, if any.
+    pub(crate) deflate: Option<PerMessageDeflate>,
 }
 
 fn invalid(detail: String) -> LocalProtocolError {
@@ -40,6 +42,20 @@ pub(crate) fn write_request(
             return Err(invalid(format!("subprotocol {protocol:?} must be an HTTP token (RFC 6455 §4.1 item 10)")));
         }
     }
+    let mut deflate = None;
+    let mut offers = Vec::with_capacity(request.extensions.len());
+    for extension in &request.extensions {
+        match extension {
+            // Several offers of one extension are allowed (RFC 7692 §5); the first one's
+            // settings decide how the client compresses and what it accepts.
+            Extension::PerMessageDeflate(p) => {
+                p.validate().map_err(|detail| LocalProtocolError::InvalidConfig { detail })?;
+                deflate.get_or_insert_with(|| p.clone());
+                offers.push(p.offer());
+            }
+            Extension::Header(h) => return Err(LocalProtocolError::UnsupportedExtension { extension: h.clone() }),
+        }
+    }
     let key = new_key(nonce);
     let mut head = Vec::with_capacity(256);
     head.extend_from_slice(b"GET ");
@@ -53,19 +69,15 @@ pub(crate) fn write_request(
     if !request.subprotocols.is_empty() {
         push_header(&mut head, "Sec-WebSocket-Protocol", &request.subprotocols.join(", "));
     }
-    if !request.extensions.is_empty() {
-        push_header(&mut head, "Sec-WebSocket-Extensions", &request.extensions.join(", "));
+    if !offers.is_empty() {
+        push_header(&mut head, "Sec-WebSocket-Extensions", &offers.join(", "));
     }
     for (name, value) in &request.extra_headers {
         write_header(&mut head, name, value, false)?;
     }
     head.extend_from_slice(b"\r\n");
     out.extend_from_slice(&head);
-    Ok(Offer {
-        accept: accept_key(&key),
-        subprotocols: request.subprotocols.clone(),
-        extensions: request.extensions.clone(),
-    })
+    Ok(Offer { accept: accept_key(&key), subprotocols: request.subprotocols.clone(), deflate })
 }
 
 /// How the body of a rejection ends (RFC 9112 §6.3).
@@ -80,7 +92,8 @@ pub(crate) enum BodyFraming {
 /// A parsed response.
 #[derive(Debug)]
 pub(crate) enum Response {
-    Accept(AcceptConnection),
+    /// Accepted, with the permessage-deflate parameters agreed, if any.
+    Accept(AcceptConnection, Option<Negotiated>),
     Reject(RejectConnection, BodyFraming),
 }
 
@@ -131,17 +144,25 @@ pub(crate) fn parse_response(head: &[u8], max_headers: usize, offer: &Offer) -> 
         .flat_map(|(_, v)| split_list(v))
         .map(str::to_owned)
         .collect();
+    let mut negotiated = None;
     for extension in &extensions {
         let name = extension_name(extension);
-        if !offer.extensions.iter().any(|offered| extension_name(offered).eq_ignore_ascii_case(name)) {
+        let offered = offer.deflate.as_ref().filter(|_| name.eq_ignore_ascii_case("permessage-deflate"));
+        let Some(deflate) = offered else {
             return Err(HandshakeError::ExtensionNotOffered { name: name.to_owned() });
+        };
+        if negotiated.is_some() {
+            return Err(HandshakeError::ExtensionRejected { detail: "permessage-deflate accepted twice".into() });
         }
+        let agreed = deflate.finalize(extension).map_err(|detail| HandshakeError::ExtensionRejected { detail })?;
+        negotiated = Some(agreed);
     }
     let extra_headers = headers
         .into_iter()
         .filter(|(n, _)| !matches!(n.as_str(), "sec-websocket-protocol" | "sec-websocket-extensions"))
         .collect();
-    Ok(Response::Accept(AcceptConnection { subprotocol, extensions: Some(extensions), extra_headers }))
+    let extensions = extensions.into_iter().map(Extension::Header).collect();
+    Ok(Response::Accept(AcceptConnection { subprotocol, extensions: Some(extensions), extra_headers }, negotiated))
 }
 
 /// The extension's name: the part of an item before its first `;`.
@@ -274,7 +295,7 @@ mod tests {
         Offer {
             accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into(),
             subprotocols: vec!["chat".into()],
-            extensions: vec!["permessage-deflate; client_max_window_bits".into()],
+            deflate: Some(PerMessageDeflate::default()),
         }
     }
 
@@ -344,7 +365,7 @@ mod tests {
             let head = OK.replacen(from, to, 1);
             let got = parse_response(head.as_bytes(), 64, &offer());
             match (got, expected) {
-                (Ok(Response::Accept(_)), None) => {}
+                (Ok(Response::Accept(..)), None) => {}
                 (Err(e), Some(expected)) => assert_eq!(&e, expected, "{to}"),
                 (other, _) => panic!("{to}: {other:?}"),
             }

@@ -30,7 +30,7 @@ pub(crate) fn is_valid_key(key: &str) -> bool {
 
 /// Splits a comma-separated header value into trimmed, non-empty items, keeping commas
 /// inside quoted strings (RFC 9110 §5.6.1, §5.6.4). Linear in the input.
-pub(crate) fn split_list(value: &str) -> Vec<&str> {
+pub fn split_list(value: &str) -> Vec<&str> {
     let mut items = Vec::new();
     let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in value.char_indices() {

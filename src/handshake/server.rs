@@ -1,7 +1,7 @@
 //! The server's side of the opening handshake (RFC 6455 §4.2).
 
 use crate::error::{HandshakeError, LocalProtocolError, RemoteProtocolError};
-use crate::event::{Headers, RejectConnection, Request};
+use crate::event::{Extension, Headers, RejectConnection, Request};
 use crate::handshake::headers::{
     accept_key, has_token, is_valid_key, push_header, reason_phrase, split_list, write_header,
 };
@@ -61,7 +61,7 @@ pub(crate) fn validate_request(head: &RequestHead<'_>) -> Result<ValidRequest, H
         host: host.to_owned(),
         target: head.target.to_owned(),
         subprotocols: all("sec-websocket-protocol").map(str::to_owned).collect(),
-        extensions: all("sec-websocket-extensions").map(str::to_owned).collect(),
+        extensions: all("sec-websocket-extensions").map(|e| Extension::Header(e.to_owned())).collect(),
         extra_headers: headers
             .iter()
             .filter(|(n, _)| !matches!(n.as_str(), "host" | "sec-websocket-protocol" | "sec-websocket-extensions"))
