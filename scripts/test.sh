@@ -2,6 +2,7 @@
 # The full gate that CI runs (`npm test`): each stage prints its name and how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
 
 stage() {
   local name=$1; shift
@@ -11,9 +12,14 @@ stage() {
   printf '=== %s: ok (%ss)\n' "$name" "$((SECONDS - start))"
 }
 
-bash scripts/setup.sh
+stage "setup" bash scripts/setup.sh
 stage "rustfmt" cargo fmt --all -- --check
-stage "clippy" cargo clippy --all-targets -- -D warnings
+stage "clippy (native)" cargo clippy --all-targets -- -D warnings
+stage "clippy (wasm)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
 stage "cargo test" cargo test --all-targets
 stage "doc tests" cargo test --doc
+stage "build the package" bash scripts/build.sh
+stage "JavaScript API" node --test tests/js/
+stage "TypeScript declarations" node_modules/.bin/tsc -p tests/types
+stage "runtimes (Node, Deno, workerd, Chromium)" node --test tests/runtimes/
 printf '\nall stages passed in %ss\n' "$SECONDS"
