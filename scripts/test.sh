@@ -20,6 +20,7 @@ stage "cargo test" cargo test --all-targets
 stage "doc tests" cargo test --doc
 stage "build the package" bash scripts/build.sh
 stage "JavaScript API" node --test tests/js/
+stage "examples over real sockets" node --test tests/examples/
 stage "TypeScript declarations" node_modules/.bin/tsc -p tests/types
 stage "runtimes (Node, Deno, workerd, Chromium)" node --test tests/runtimes/
 printf '\nall stages passed in %ss\n' "$SECONDS"
