@@ -5,7 +5,9 @@
 #   - the wasm32-unknown-unknown target: the npm package's engine is built for it;
 #   - wasm-bindgen-cli, exactly the version Cargo.toml pins: it writes the JavaScript glue
 #     and must match the crate (~2.5 min to compile the first time);
-#   - npm dependencies (dev only: binaryen's wasm-opt, TypeScript, test peers and runtimes).
+#   - npm dependencies (dev only: binaryen's wasm-opt, TypeScript, test peers and runtimes);
+#   - Debian's Chromium, for the browser tests (playwright-core drives it; it cannot
+#     download a browser of its own here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +37,10 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
 fi

@@ -20,7 +20,7 @@ stage "cargo test" cargo test --all-targets
 stage "doc tests" cargo test --doc
 stage "build the package" bash scripts/build.sh
 stage "JavaScript API" node --test tests/js/
-stage "examples over real sockets" node --test tests/examples/
+stage "examples over real sockets" node --test tests/examples/*.test.js
 stage "TypeScript declarations" node_modules/.bin/tsc -p tests/types
-stage "runtimes (Node, Deno, workerd, Chromium)" node --test tests/runtimes/
+stage "runtimes (Node, Deno, workerd, Chromium)" node --test tests/runtimes/*.test.mjs
 printf '\nall stages passed in %ss\n' "$SECONDS"

@@ -11,7 +11,11 @@ use simdutf8::compat::from_utf8;
 
 /// An invalid byte sequence was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidUtf8;
+pub struct InvalidUtf8 {
+    /// How many bytes of the piece just fed are valid, complete characters before the error
+    /// (0 when the error is in finishing a character begun in an earlier piece).
+    pub valid_up_to: usize,
+}
 
 /// Validates a byte stream in pieces.
 #[derive(Debug, Default, Clone)]
@@ -42,6 +46,7 @@ impl Utf8Validator {
 
     /// Validates the next piece of the stream.
     pub fn feed(&mut self, mut data: &[u8]) -> Result<(), InvalidUtf8> {
+        let mut offset = 0;
         if self.pending_len > 0 {
             let have = usize::from(self.pending_len);
             let need = char_width(self.pending[0]) - have;
@@ -55,9 +60,10 @@ impl Utf8Validator {
                     self.pending_len = have as u8;
                     return Ok(());
                 }
-                Err(_) => return Err(InvalidUtf8),
+                Err(_) => return Err(InvalidUtf8 { valid_up_to: 0 }),
             }
             data = &data[take..];
+            offset = take;
         }
         match from_utf8(data) {
             Ok(_) => Ok(()),
@@ -67,7 +73,7 @@ impl Utf8Validator {
                 self.pending_len = tail.len() as u8;
                 Ok(())
             }
-            Err(_) => Err(InvalidUtf8),
+            Err(e) => Err(InvalidUtf8 { valid_up_to: offset + e.valid_up_to() }),
         }
     }
 
@@ -76,7 +82,7 @@ impl Utf8Validator {
         let unfinished = self.pending_len != 0;
         self.pending_len = 0;
         if unfinished {
-            Err(InvalidUtf8)
+            Err(InvalidUtf8 { valid_up_to: 0 })
         } else {
             Ok(())
         }
@@ -138,6 +144,24 @@ mod tests {
                 let ok = v.feed(&bytes[..cut]).is_ok() && v.feed(&bytes[cut..]).is_ok() && v.finish().is_ok();
                 assert_eq!(ok, valid, "{bytes:02x?} cut at {cut}");
             }
+        }
+    }
+
+    #[test]
+    fn the_valid_prefix_before_an_error_is_reported() {
+        let rows: &[(&[&[u8]], usize)] = &[
+            (&[b"abc\xffd"], 3),
+            (&[b"ab\xe2\x82", b"\xacx\xff"], 2),
+            (&[b"ab\xe2", b"\x28"], 0),
+            (&[b"\xce\xba\xf4\x90"], 2),
+        ];
+        for (pieces, valid) in rows {
+            let mut v = Utf8Validator::new();
+            let (last, first) = pieces.split_last().unwrap();
+            for piece in first {
+                v.feed(piece).unwrap();
+            }
+            assert_eq!(v.feed(last), Err(InvalidUtf8 { valid_up_to: *valid }), "{pieces:02x?}");
         }
     }
 

@@ -233,7 +233,11 @@ impl WSConnection {
         match &mut self.phase {
             // The connection hears of it when it opens.
             Phase::Requested { .. } | Phase::Accepted => Ok(()),
-            Phase::Over => Ok(()),
+            Phase::Over => {
+                // A refused or rejected handshake: whatever was left to send has no reader.
+                self.state = on_receive(self.state, Receive::End);
+                Ok(())
+            }
             Phase::Start if self.role == ConnectionType::Server && self.head.buf.is_empty() => {
                 // Nothing was said: no event, nothing to answer.
                 self.state = ConnectionState::Closed;
@@ -340,11 +344,14 @@ impl WSConnection {
         if !matches!(self.phase, Phase::Start) {
             return Err(LocalProtocolError::EventNotAllowed { event: "a second Request", state: self.state });
         }
-        let mut nonce = [0u8; 16];
-        if let Some(rng) = &mut self.rng {
-            rng.fill(&mut nonce);
-        }
-        let offer = client::write_request(&mut self.out, request, nonce)?;
+        let rng = &mut self.rng;
+        let offer = client::write_request(&mut self.out, request, || {
+            let mut nonce = [0u8; 16];
+            if let Some(rng) = rng {
+                rng.fill(&mut nonce);
+            }
+            nonce
+        })?;
         self.phase = Phase::Offered(offer);
         Ok(())
     }

@@ -65,6 +65,8 @@ pub(crate) struct Reader {
     inflater: Option<Inflater>,
     /// Inflated bytes of the current piece, before they join `data`.
     inflated: Vec<u8>,
+    /// A failure found after the event that is being handed out first.
+    failure: Option<ProtocolError>,
 }
 
 impl Reader {
@@ -79,6 +81,7 @@ impl Reader {
             stopped: false,
             inflater,
             inflated: Vec::new(),
+            failure: None,
         }
     }
 
@@ -114,7 +117,11 @@ impl Reader {
         if self.stopped {
             return Read::NeedMore;
         }
-        match self.read_inner(config) {
+        let result = match self.failure.take() {
+            Some(error) => Err(error),
+            None => self.read_inner(config),
+        };
+        match result {
             Ok(Some(event)) => {
                 if matches!(event, Event::CloseConnection(_)) {
                     self.stop();
@@ -268,7 +275,22 @@ impl Reader {
         };
         if message.text {
             // Fail fast: the piece is checked as soon as it is here, whatever comes next.
-            message.utf8.feed(payload).map_err(|_| ProtocolError::InvalidUtf8)?;
+            let pending = message.utf8.pending_len();
+            if let Err(e) = message.utf8.feed(payload) {
+                if !config.stream_messages {
+                    return Err(ProtocolError::InvalidUtf8);
+                }
+                // Streaming: the text before the bad byte is delivered first, so that what
+                // the application sees does not depend on how the input was chunked.
+                let mut text = std::mem::take(&mut self.data);
+                text.truncate(text.len() - if e.valid_up_to > 0 { 0 } else { pending });
+                text.extend_from_slice(&payload[..e.valid_up_to]);
+                if text.is_empty() {
+                    return Err(ProtocolError::InvalidUtf8);
+                }
+                self.failure = Some(ProtocolError::InvalidUtf8);
+                return Ok(Progress::Event(message_event(true, text, false, false)));
+            }
         }
         self.data.extend_from_slice(payload);
         message.size += payload.len() as u64;

@@ -19,10 +19,13 @@ fn invalid(detail: String) -> LocalProtocolError {
 }
 
 /// Writes the upgrade request (RFC 6455 §4.1) for `request` with a key made from `nonce`.
+/// Writes the upgrade request (RFC 6455 §4.1) for `request`, with a key made from the
+/// nonce `nonce()` gives. Everything is checked before the nonce is drawn, so a refused
+/// request leaves the source of randomness as it was.
 pub(crate) fn write_request(
     out: &mut Vec<u8>,
     request: &Request,
-    nonce: [u8; 16],
+    nonce: impl FnOnce() -> [u8; 16],
 ) -> Result<Offer, LocalProtocolError> {
     let visible = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() || b >= 0x80);
     if !visible(&request.host) {
@@ -56,8 +59,12 @@ pub(crate) fn write_request(
             Extension::Header(h) => return Err(LocalProtocolError::UnsupportedExtension { extension: h.clone() }),
         }
     }
-    let key = new_key(nonce);
-    let mut head = Vec::with_capacity(256);
+    let mut extra = Vec::new();
+    for (name, value) in &request.extra_headers {
+        write_header(&mut extra, name, value, false)?;
+    }
+    let key = new_key(nonce());
+    let mut head = Vec::with_capacity(256 + extra.len());
     head.extend_from_slice(b"GET ");
     head.extend_from_slice(request.target.as_bytes());
     head.extend_from_slice(b" HTTP/1.1\r\n");
@@ -72,9 +79,7 @@ pub(crate) fn write_request(
     if !offers.is_empty() {
         push_header(&mut head, "Sec-WebSocket-Extensions", &offers.join(", "));
     }
-    for (name, value) in &request.extra_headers {
-        write_header(&mut head, name, value, false)?;
-    }
+    head.extend_from_slice(&extra);
     head.extend_from_slice(b"\r\n");
     out.extend_from_slice(&head);
     Ok(Offer { accept: accept_key(&key), subprotocols: request.subprotocols.clone(), deflate })
@@ -311,7 +316,7 @@ mod tests {
             extra_headers: vec![("Origin".into(), "http://example.com".into())],
         };
         let mut out = Vec::new();
-        let offer = write_request(&mut out, &request, *b"the sample nonce").unwrap();
+        let offer = write_request(&mut out, &request, || *b"the sample nonce").unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, superchat\r\nOrigin: http://example.com\r\n\r\n"
@@ -331,7 +336,7 @@ mod tests {
             Request { extra_headers: vec![("Sec-WebSocket-Key".into(), "x".into())], ..base.clone() },
         ];
         for request in bad {
-            assert!(write_request(&mut Vec::new(), &request, [0; 16]).is_err(), "{request:?}");
+            assert!(write_request(&mut Vec::new(), &request, || [0; 16]).is_err(), "{request:?}");
         }
     }
 
