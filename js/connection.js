@@ -220,6 +220,11 @@ class Base {
     return this.#live.state();
   }
 
+  /** The extensions in use, as the server's `Sec-WebSocket-Extensions` stated them ("" if none). */
+  get extensions() {
+    return this.#live.extensions();
+  }
+
   /** Feeds bytes read from the transport; `null` when the transport ended. */
   receiveData(data) {
     const engine = this.#live;

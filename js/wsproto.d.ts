@@ -218,6 +218,8 @@ declare class BaseConnection {
   readonly connectionType: ConnectionType;
   /** The current state. */
   readonly state: ConnectionState;
+  /** The extensions in use, as the server's `Sec-WebSocket-Extensions` stated them ("" before the handshake or if none). */
+  readonly extensions: string;
   /**
    * Feeds bytes read from the transport; `null` when it ended.
    * @throws RemoteProtocolError during the handshake when the peer broke RFC 6455 §4.

@@ -125,6 +125,14 @@ impl Engine {
         }
     }
 
+    /// The extensions in use (the server's `Sec-WebSocket-Extensions`).
+    pub fn extensions(&self) -> String {
+        match &self.inner {
+            Inner::Handshake(ws) => ws.extensions().to_owned(),
+            Inner::Bare(_) => String::new(),
+        }
+    }
+
     /// Feeds a chunk; 0, or an error status with its record written.
     pub fn receive(&mut self, data: &[u8]) -> i32 {
         self.receive_inner(Some(data))

@@ -65,6 +65,8 @@ pub struct WSConnection {
     eof: bool,
     /// The permessage-deflate parameters agreed in the handshake.
     deflate: Option<Negotiated>,
+    /// The accepted extensions as the 101 response stated them.
+    extensions: String,
     connection: Option<Connection>,
 }
 
@@ -100,6 +102,7 @@ impl WSConnection {
             out: Vec::new(),
             eof: false,
             deflate: None,
+            extensions: String::new(),
             connection: None,
         })
     }
@@ -112,6 +115,12 @@ impl WSConnection {
     /// Which end this is.
     pub fn connection_type(&self) -> ConnectionType {
         self.role
+    }
+
+    /// The extensions in use, as the server's `Sec-WebSocket-Extensions` stated them (empty
+    /// before the handshake succeeded, or when none was accepted).
+    pub fn extensions(&self) -> &str {
+        &self.extensions
     }
 
     /// Server only: hands over a request that the host's HTTP server already parsed (Node's
@@ -192,6 +201,8 @@ impl WSConnection {
             Ok(Response::Accept(accept, deflate)) => {
                 self.phase = Phase::Accepted;
                 self.deflate = deflate;
+                let accepted = accept.extensions.iter().flatten().map(Extension::header);
+                self.extensions = accepted.collect::<Vec<_>>().join(", ");
                 self.events.push_back((Event::AcceptConnection(accept), Some(Receive::Accept)));
                 self.trailing.extend_from_slice(rest);
                 Ok(())
@@ -378,6 +389,7 @@ impl WSConnection {
         let agreed = supported.iter().find_map(|config| config.accept(&offers));
         let response = agreed.as_ref().map(|(_, header)| header.as_str());
         server::write_accept(&mut self.out, key, accept.subprotocol.as_deref(), response, &accept.extra_headers)?;
+        self.extensions = agreed.as_ref().map(|(_, header)| header.clone()).unwrap_or_default();
         self.deflate = agreed.map(|(negotiated, _)| negotiated);
         self.phase = Phase::Accepted;
         self.state = ConnectionState::Open;
