@@ -1,6 +1,7 @@
 // WSConnection and Connection: the wasm engine behind wsproto's API.
 
 import {
+  toHeaderPairs,
   AcceptConnection,
   BytesMessage,
   CloseConnection,
@@ -43,8 +44,13 @@ function checkOptions(options) {
   if (options === null || typeof options !== "object") {
     throw new TypeError("wsproto: options must be an object, e.g. { maxMessageSize: 1 << 20 }");
   }
-  const o = { ...DEFAULTS, random: defaultRandom, ...options };
+  const o = { ...DEFAULTS, random: defaultRandom };
+  // An option given as undefined means its default, as with any JavaScript options bag.
+  for (const [name, value] of Object.entries(options)) if (value !== undefined) o[name] = value;
   const integer = (name, min) => {
+    if (typeof o[name] !== "number") {
+      throw new TypeError(`wsproto: ${name} must be a number, got ${typeof o[name]}`);
+    }
     if (!Number.isInteger(o[name]) || o[name] < min || o[name] > 0xffffffff) {
       throw new RangeError(`wsproto: ${name} must be an integer from ${min} to ${0xffffffff}, got ${o[name]}`);
     }
@@ -76,34 +82,6 @@ function toBytes(data, what) {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError(`wsproto: ${what} must be a Uint8Array, ArrayBuffer or typed array view`);
-}
-
-/** Header pairs from an array of pairs, a plain object (Node's `req.headers`) or `Headers`. */
-export function toHeaderPairs(headers, what = "headers") {
-  const pairs = [];
-  const add = (name, value) => {
-    if (typeof name !== "string" || (typeof value !== "string" && typeof value !== "number")) {
-      throw new TypeError(`wsproto: ${what} must be [name, value] string pairs`);
-    }
-    pairs.push([name, String(value)]);
-  };
-  if (headers == null) return pairs;
-  if (Array.isArray(headers)) {
-    for (const pair of headers) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`wsproto: ${what} must be [name, value] pairs`);
-      add(pair[0], pair[1]);
-    }
-  } else if (typeof headers.entries === "function" && typeof headers.get === "function") {
-    for (const [name, value] of headers.entries()) add(name, value);
-  } else if (typeof headers === "object") {
-    for (const [name, value] of Object.entries(headers)) {
-      if (Array.isArray(value)) for (const v of value) add(name, v);
-      else if (value !== undefined) add(name, value);
-    }
-  } else {
-    throw new TypeError(`wsproto: ${what} must be an array of [name, value] pairs, an object or a Headers`);
-  }
-  return pairs;
 }
 
 function strings(list, what) {
@@ -156,9 +134,12 @@ function encodeHandshakeEvent(event) {
     writeExtensions(w, event.extensions ?? [], "AcceptConnection.extensions");
     w.headers(toHeaderPairs(event.extraHeaders, "AcceptConnection.extraHeaders"));
   } else if (event instanceof RejectConnection) {
-    if (!Number.isInteger(event.statusCode)) throw new TypeError("wsproto: RejectConnection.statusCode must be an integer");
+    if (typeof event.statusCode !== "number") throw new TypeError("wsproto: RejectConnection.statusCode must be a number");
+    if (!Number.isInteger(event.statusCode) || event.statusCode < 200 || event.statusCode > 599) {
+      throw new RangeError(`wsproto: RejectConnection.statusCode must be a final HTTP status, 200 to 599, got ${event.statusCode}`);
+    }
     w.u8(EVENT_KIND.REJECT);
-    w.u16(event.statusCode & 0xffff);
+    w.u16(event.statusCode);
     w.u8(event.hasBody ? 1 : 0);
     w.headers(toHeaderPairs(event.headers, "RejectConnection.headers"));
   } else {
@@ -174,6 +155,13 @@ const registry = new FinalizationRegistry((engine) => engine.free());
 class Base {
   #engine;
   #pending = [];
+  #connectionType;
+  /**
+   * What the `random` option threw during the last call into wasm, to rethrow after it. A
+   * holder, not a field of `this`: the source closure lives in wasm's reference table, and a
+   * closure over `this` would keep every connection alive.
+   */
+  #random = { error: null };
 
   constructor(connectionType, options, handshake) {
     if (wasm === null) {
@@ -182,6 +170,18 @@ class Base {
     const client = roleOf(connectionType);
     const o = checkOptions(options);
     const random = o.random;
+    const holder = this.#random;
+    // The wasm side must never see a JavaScript exception (it would unwind through wasm
+    // frames and leave the instance broken for every connection): a throwing `random` is
+    // replaced by crypto for that call, and its error is rethrown once the call returned.
+    const source = (buf) => {
+      try {
+        random(buf);
+      } catch (error) {
+        holder.error = error;
+        defaultRandom(buf);
+      }
+    };
     const extensions = new Writer();
     writeExtensions(extensions, o.extensions, "extensions");
     this.#engine = new wasm.Engine(
@@ -193,10 +193,10 @@ class Base {
       o.autoPong,
       o.autoClose,
       o.streamMessages,
-      (buf) => random(buf),
+      source,
       extensions.finish(),
     );
-    this.connectionType = connectionType;
+    this.#connectionType = connectionType;
     // Frees the wasm side of a connection that was dropped without free().
     registry.register(this, this.#engine, this);
   }
@@ -206,7 +206,18 @@ class Base {
     return this.#engine;
   }
 
+  /** The `ConnectionType` given at construction. */
+  get connectionType() {
+    return this.#connectionType;
+  }
+
   #check(status) {
+    if (this.#random.error !== null) {
+      // The call itself completed, with crypto.getRandomValues standing in for `random`.
+      const error = this.#random.error;
+      this.#random.error = null;
+      throw error;
+    }
     if (status < 0) throw readError(status, this.#records(this.#live.records_ptr(), 1 << 30));
   }
 
@@ -238,6 +249,7 @@ class Base {
       if (this.#pending.length === 0) {
         const engine = this.#live;
         const len = engine.drain(BATCH);
+        this.#check(0);
         if (len === 0) return;
         readEvents(this.#records(engine.records_ptr(), len), this.#pending);
       }

@@ -15,6 +15,35 @@ export const ConnectionState = Object.freeze({
 
 const EMPTY = new Uint8Array(0);
 
+/** Header pairs from an array of pairs, a plain object (Node's `req.headers`) or `Headers`. */
+export function toHeaderPairs(headers, what = "headers") {
+  const pairs = [];
+  const add = (name, value) => {
+    if (typeof name !== "string" || (typeof value !== "string" && typeof value !== "number")) {
+      throw new TypeError(`wsproto: ${what} must be [name, value] string pairs`);
+    }
+    pairs.push([name, String(value)]);
+  };
+  if (headers == null) return pairs;
+  if (Array.isArray(headers)) {
+    for (const pair of headers) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`wsproto: ${what} must be [name, value] pairs`);
+      add(pair[0], pair[1]);
+    }
+  } else if (typeof headers.entries === "function" && typeof headers.get === "function") {
+    for (const [name, value] of headers.entries()) add(name, value);
+  } else if (typeof headers === "object") {
+    for (const [name, value] of Object.entries(headers)) {
+      if (Array.isArray(value)) for (const v of value) add(name, v);
+      else if (value !== undefined) add(name, value);
+    }
+  } else {
+    throw new TypeError(`wsproto: ${what} must be an array of [name, value] pairs, an object or a Headers`);
+  }
+  return pairs;
+}
+
+
 /** The opening handshake request: a client sends it, a server receives it. */
 export class Request {
   constructor({ host, target = "/", subprotocols = [], extensions = [], extraHeaders = [] } = {}) {
@@ -23,7 +52,7 @@ export class Request {
     this.target = target;
     this.subprotocols = subprotocols;
     this.extensions = extensions;
-    this.extraHeaders = extraHeaders;
+    this.extraHeaders = toHeaderPairs(extraHeaders, "Request.extraHeaders");
   }
 }
 
@@ -33,7 +62,7 @@ export class AcceptConnection {
     this.type = "AcceptConnection";
     this.subprotocol = subprotocol;
     this.extensions = extensions;
-    this.extraHeaders = extraHeaders;
+    this.extraHeaders = toHeaderPairs(extraHeaders, "AcceptConnection.extraHeaders");
   }
 }
 
@@ -42,7 +71,7 @@ export class RejectConnection {
   constructor({ statusCode = 400, headers = [], hasBody = false } = {}) {
     this.type = "RejectConnection";
     this.statusCode = statusCode;
-    this.headers = headers;
+    this.headers = toHeaderPairs(headers, "RejectConnection.headers");
     this.hasBody = hasBody;
   }
 }

@@ -220,6 +220,11 @@ pub enum HandshakeError {
     },
     /// The stream ended before the handshake was complete.
     EndOfStream,
+    /// More bytes arrived before the handshake completed than one message may hold.
+    EarlyData {
+        /// The limit (the maximum message size).
+        max: usize,
+    },
 }
 
 impl HandshakeError {
@@ -240,7 +245,8 @@ impl HandshakeError {
             HandshakeError::AcceptMismatch
             | HandshakeError::SubprotocolNotOffered { .. }
             | HandshakeError::ExtensionNotOffered { .. }
-            | HandshakeError::EndOfStream => "RFC 6455 §4.1",
+            | HandshakeError::EndOfStream
+            | HandshakeError::EarlyData { .. } => "RFC 6455 §4.1",
             HandshakeError::ExtensionRejected { .. } => "RFC 7692 §7",
             HandshakeError::BadBody { .. } => "RFC 9112 §7.1",
         }
@@ -286,6 +292,10 @@ impl fmt::Display for HandshakeError {
             HandshakeError::ExtensionRejected { detail } => write!(f, "{detail}"),
             HandshakeError::BadBody { detail } => write!(f, "invalid response body ({detail})"),
             HandshakeError::EndOfStream => f.write_str("the stream ended during the opening handshake"),
+            HandshakeError::EarlyData { max } => write!(
+                f,
+                "more than {max} bytes arrived before the handshake completed (a client MUST wait for the response)"
+            ),
         }
     }
 }

@@ -314,6 +314,7 @@ const NAMES: &[&str] = &[
     "ExtensionRejected",
     "BadBody",
     "EndOfStream",
+    "EarlyData",
     "ReservedBitsSet",
     "ReservedOpcode",
     "FragmentedControlFrame",

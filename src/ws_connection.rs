@@ -8,6 +8,7 @@ use crate::connection::{Connection, SendOptions};
 use crate::deflate::{Negotiated, PerMessageDeflate};
 use crate::error::{Error, HandshakeError, LocalProtocolError, RemoteProtocolError};
 use crate::event::{AcceptConnection, Event, Extension, RejectConnection, RejectData, Request};
+use crate::frame::MAX_HEADER_LEN;
 use crate::handshake::client::{self, BodyFraming, BodyReader, Offer, Response};
 use crate::handshake::headers::{Head, HeadBuffer};
 use crate::handshake::server::{self, RequestHead};
@@ -164,6 +165,12 @@ impl WSConnection {
             Phase::Over if self.state == ConnectionState::Connecting => Err(LocalProtocolError::HandshakeFailed.into()),
             Phase::Over => Ok(()),
             Phase::Requested { .. } | Phase::Accepted => {
+                // Bounded like any message: a server may take its time to accept.
+                let max = self.config.max_message_size.saturating_add(MAX_HEADER_LEN);
+                if self.trailing.len().saturating_add(bytes.len()) > max {
+                    self.trailing = Vec::new();
+                    return Err(self.fail(HandshakeError::EarlyData { max: self.config.max_message_size }).into());
+                }
                 self.trailing.extend_from_slice(bytes);
                 Ok(())
             }
@@ -182,7 +189,7 @@ impl WSConnection {
     }
 
     fn head_complete(&mut self, end: usize) -> Result<(), Error> {
-        let buf = std::mem::take(&mut self.head.buf);
+        let buf = std::mem::take(&mut self.head).buf;
         let (head, rest) = buf.split_at(end);
         if self.role == ConnectionType::Server {
             let valid = server::parse_request(head, self.config.max_headers).map_err(|e| self.fail(e))?;
@@ -198,6 +205,16 @@ impl WSConnection {
         };
         match client::parse_response(head, self.config.max_headers, offer) {
             Err(e) => Err(self.fail(e).into()),
+            Ok(Response::Interim) => {
+                // RFC 9110 §15.2: interim responses precede the final one; read on.
+                match self.head.push(rest, self.config.max_head_size) {
+                    Head::Incomplete => Ok(()),
+                    Head::TooLarge => {
+                        Err(self.fail(HandshakeError::HeadTooLarge { max: self.config.max_head_size }).into())
+                    }
+                    Head::Complete(end) => self.head_complete(end),
+                }
+            }
             Ok(Response::Accept(accept, deflate)) => {
                 self.phase = Phase::Accepted;
                 self.deflate = deflate;

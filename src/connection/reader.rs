@@ -63,8 +63,6 @@ pub(crate) struct Reader {
     stopped: bool,
     /// Present when permessage-deflate was negotiated.
     inflater: Option<Inflater>,
-    /// Inflated bytes of the current piece, before they join `data`.
-    inflated: Vec<u8>,
     /// A failure found after the event that is being handed out first.
     failure: Option<ProtocolError>,
 }
@@ -80,7 +78,6 @@ impl Reader {
             data: Vec::new(),
             stopped: false,
             inflater,
-            inflated: Vec::new(),
             failure: None,
         }
     }
@@ -109,7 +106,6 @@ impl Reader {
         self.frame = None;
         self.message = None;
         self.inflater = None;
-        self.inflated = Vec::new();
     }
 
     /// Reads the next event.
@@ -199,11 +195,17 @@ impl Reader {
                 })
             }
         }
-        if let Some(message) = &self.message {
-            // Refuse an oversized frame on its header, before any byte of it is kept. For a
-            // compressed message the inflated size is checked while inflating as well.
-            let size = message.size.max(message.wire).saturating_add(header.payload_len);
-            if !header.opcode.is_control() && size > config.max_message_size as u64 {
+        if let (Some(message), false) = (&self.message, header.opcode.is_control()) {
+            // Refuse an oversized frame on its header, before any byte of it is kept. A
+            // compressed message is measured by its inflated size, while inflating; its
+            // wire size may exceed that by DEFLATE's worst case (an eighth, with fixed
+            // Huffman codes), and anything beyond is refused here.
+            let max = config.max_message_size as u64;
+            let (size, limit) = match message.compressed {
+                false => (message.size.saturating_add(header.payload_len), max),
+                true => (message.wire.saturating_add(header.payload_len), max + max / 8 + 4096),
+            };
+            if size > limit {
                 return Err(ProtocolError::MessageTooBig { size, max: config.max_message_size });
             }
         }
@@ -258,33 +260,34 @@ impl Reader {
         }
         let frame_finished = frame.remaining == take as u64;
         let message_finished = frame_finished && frame.header.fin;
-        let payload: &[u8] = match (&mut self.inflater, message.compressed) {
+        // The payload (inflated if compressed) is appended to `data` directly: no second
+        // copy of a message, whatever its size.
+        let start = self.data.len();
+        match (&mut self.inflater, message.compressed) {
             (Some(inflater), true) => {
-                self.inflated.clear();
                 let budget = (config.max_message_size as u64).saturating_sub(message.size) as usize;
-                inflater.inflate(piece, message_finished, &mut self.inflated, budget).map_err(|e| match e {
+                let result = inflater.inflate(piece, message_finished, &mut self.data, budget);
+                result.map_err(|e| match e {
                     InflateError::TooBig { .. } => ProtocolError::MessageTooBig {
-                        size: message.size + self.inflated.len() as u64,
+                        size: message.size + (self.data.len() - start) as u64,
                         max: config.max_message_size,
                     },
                     InflateError::Corrupt(detail) => ProtocolError::InflateFailed { detail },
                 })?;
-                &self.inflated
             }
-            _ => piece,
-        };
+            _ => self.data.extend_from_slice(piece),
+        }
         if message.text {
             // Fail fast: the piece is checked as soon as it is here, whatever comes next.
             let pending = message.utf8.pending_len();
-            if let Err(e) = message.utf8.feed(payload) {
+            if let Err(e) = message.utf8.feed(&self.data[start..]) {
                 if !config.stream_messages {
                     return Err(ProtocolError::InvalidUtf8);
                 }
                 // Streaming: the text before the bad byte is delivered first, so that what
                 // the application sees does not depend on how the input was chunked.
                 let mut text = std::mem::take(&mut self.data);
-                text.truncate(text.len() - if e.valid_up_to > 0 { 0 } else { pending });
-                text.extend_from_slice(&payload[..e.valid_up_to]);
+                text.truncate(if e.valid_up_to > 0 { start + e.valid_up_to } else { start - pending });
                 if text.is_empty() {
                     return Err(ProtocolError::InvalidUtf8);
                 }
@@ -292,8 +295,7 @@ impl Reader {
                 return Ok(Progress::Event(message_event(true, text, false, false)));
             }
         }
-        self.data.extend_from_slice(payload);
-        message.size += payload.len() as u64;
+        message.size += (self.data.len() - start) as u64;
         message.wire += take as u64;
         self.pos += take;
         frame.offset += take;

@@ -9,6 +9,9 @@ use crate::frame::{
 use crate::random::RandomSource;
 use crate::state::ConnectionType;
 
+/// The largest compression scratch buffer kept between messages.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
 pub(crate) struct Writer {
     role: ConnectionType,
     /// The kind of the outgoing message left open by a `message_finished: false` piece.
@@ -72,7 +75,10 @@ impl Writer {
                 deflater.compress(payload, fin, &mut compressed);
                 let rsv = if first { 0b100 } else { 0 };
                 self.frame_rsv(out, rng, opcode, fin, rsv, &compressed);
-                self.compressed = compressed;
+                // Keep a small scratch buffer for the next message, not the largest one ever sent.
+                if compressed.capacity() <= SCRATCH_KEEP {
+                    self.compressed = compressed;
+                }
             }
             _ => self.frame(out, rng, opcode, fin, payload),
         }

@@ -10,8 +10,8 @@ use crate::handshake::headers::{accept_key, has_token, is_token, new_key, push_h
 pub(crate) struct Offer {
     pub(crate) accept: String,
     pub(crate) subprotocols: Vec<String>,
-    /// The permessage-deflate configuration offered, if any.
-    pub(crate) deflate: Option<PerMessageDeflate>,
+    /// The permessage-deflate configurations offered, in order.
+    pub(crate) deflate: Vec<PerMessageDeflate>,
 }
 
 fn invalid(detail: String) -> LocalProtocolError {
@@ -45,15 +45,15 @@ pub(crate) fn write_request(
             return Err(invalid(format!("subprotocol {protocol:?} must be an HTTP token (RFC 6455 §4.1 item 10)")));
         }
     }
-    let mut deflate = None;
+    let mut deflate = Vec::new();
     let mut offers = Vec::with_capacity(request.extensions.len());
     for extension in &request.extensions {
         match extension {
-            // Several offers of one extension are allowed (RFC 7692 §5); the first one's
-            // settings decide how the client compresses and what it accepts.
+            // Several offers of one extension are allowed (RFC 7692 §5): the server answers
+            // one of them, and the answer is checked against each in turn.
             Extension::PerMessageDeflate(p) => {
                 p.validate().map_err(|detail| LocalProtocolError::InvalidConfig { detail })?;
-                deflate.get_or_insert_with(|| p.clone());
+                deflate.push(p.clone());
                 offers.push(p.offer());
             }
             Extension::Header(h) => return Err(LocalProtocolError::UnsupportedExtension { extension: h.clone() }),
@@ -100,6 +100,8 @@ pub(crate) enum Response {
     /// Accepted, with the permessage-deflate parameters agreed, if any.
     Accept(AcceptConnection, Option<Negotiated>),
     Reject(RejectConnection, BodyFraming),
+    /// A 1xx other than 101: an interim response, to be skipped.
+    Interim,
 }
 
 /// Parses a complete response head and checks a 101 against the offer (RFC 6455 §4.1).
@@ -120,6 +122,9 @@ pub(crate) fn parse_response(head: &[u8], max_headers: usize, offer: &Offer) -> 
         let value =
             std::str::from_utf8(h.value).map_err(|_| HandshakeError::HeaderNotUtf8 { name: h.name.to_owned() })?;
         headers.push((h.name.to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    if (100..200).contains(&status) && status != 101 {
+        return Ok(Response::Interim);
     }
     if status != 101 {
         let framing = body_framing(status, &headers)?;
@@ -152,15 +157,29 @@ pub(crate) fn parse_response(head: &[u8], max_headers: usize, offer: &Offer) -> 
     let mut negotiated = None;
     for extension in &extensions {
         let name = extension_name(extension);
-        let offered = offer.deflate.as_ref().filter(|_| name.eq_ignore_ascii_case("permessage-deflate"));
-        let Some(deflate) = offered else {
+        if !name.eq_ignore_ascii_case("permessage-deflate") || offer.deflate.is_empty() {
             return Err(HandshakeError::ExtensionNotOffered { name: name.to_owned() });
-        };
+        }
         if negotiated.is_some() {
             return Err(HandshakeError::ExtensionRejected { detail: "permessage-deflate accepted twice".into() });
         }
-        let agreed = deflate.finalize(extension).map_err(|detail| HandshakeError::ExtensionRejected { detail })?;
-        negotiated = Some(agreed);
+        // The first offer the answer fits; the error reported is the first offer's.
+        let mut first_error = None;
+        for deflate in &offer.deflate {
+            match deflate.finalize(extension) {
+                Ok(agreed) => {
+                    negotiated = Some(agreed);
+                    break;
+                }
+                Err(detail) => {
+                    first_error.get_or_insert(detail);
+                }
+            }
+        }
+        if negotiated.is_none() {
+            let detail = first_error.unwrap_or_default();
+            return Err(HandshakeError::ExtensionRejected { detail });
+        }
     }
     let extra_headers = headers
         .into_iter()
@@ -300,7 +319,7 @@ mod tests {
         Offer {
             accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into(),
             subprotocols: vec!["chat".into()],
-            deflate: Some(PerMessageDeflate::default()),
+            deflate: vec![PerMessageDeflate::default()],
         }
     }
 
@@ -384,7 +403,6 @@ mod tests {
             ("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", BodyFraming::None, false),
             ("HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n", BodyFraming::Chunked, true),
             ("HTTP/1.1 404 Not Found\r\n\r\n", BodyFraming::UntilClose, true),
-            ("HTTP/1.1 100 Continue\r\n\r\n", BodyFraming::None, false),
             ("HTTP/1.1 204 No Content\r\n\r\n", BodyFraming::None, false),
         ];
         for (head, framing, has_body) in rows {
@@ -392,6 +410,13 @@ mod tests {
                 panic!("{head}")
             };
             assert_eq!((got, reject.has_body), (framing, has_body), "{head}");
+        }
+    }
+
+    #[test]
+    fn interim_responses_are_recognised() {
+        for head in ["HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"] {
+            assert!(matches!(parse_response(head.as_bytes(), 64, &offer()), Ok(Response::Interim)), "{head}");
         }
     }
 

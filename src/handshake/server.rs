@@ -139,15 +139,24 @@ pub(crate) fn write_accept(
 /// framing header of the caller's, the body runs until the server closes the stream.
 pub(crate) fn write_reject(out: &mut Vec<u8>, reject: &RejectConnection) -> Result<(), LocalProtocolError> {
     let status = reject.status_code;
-    if !(100..=599).contains(&status) || status == 101 {
+    // A rejection is a final response: 1xx would leave the client waiting for another.
+    if !(200..=599).contains(&status) {
         return Err(LocalProtocolError::InvalidStatus { status });
     }
     let mut head = Vec::with_capacity(128);
     head.extend_from_slice(format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status)).as_bytes());
     let mut framed = false;
     for (name, value) in &reject.headers {
+        let length = name.eq_ignore_ascii_case("content-length");
+        let chunked = name.eq_ignore_ascii_case("transfer-encoding");
+        if !reject.has_body && (chunked || (length && value.trim() != "0")) {
+            return Err(LocalProtocolError::InvalidHeader {
+                name: name.clone(),
+                detail: "a rejection without a body (hasBody: false) cannot announce one",
+            });
+        }
         write_header(&mut head, name, value, true)?;
-        framed |= name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding");
+        framed |= length || chunked;
     }
     if !framed {
         if reject.has_body {
@@ -264,6 +273,21 @@ mod tests {
     }
 
     #[test]
+    fn a_rejection_without_a_body_cannot_announce_one() {
+        for (name, value) in [("Content-Length", "5"), ("Transfer-Encoding", "chunked")] {
+            let reject =
+                RejectConnection { status_code: 403, headers: vec![(name.into(), value.into())], has_body: false };
+            assert!(matches!(write_reject(&mut Vec::new(), &reject), Err(LocalProtocolError::InvalidHeader { .. })));
+        }
+        let zero = RejectConnection {
+            status_code: 403,
+            headers: vec![("Content-Length".into(), "0".into())],
+            has_body: false,
+        };
+        assert!(write_reject(&mut Vec::new(), &zero).is_ok());
+    }
+
+    #[test]
     fn rejections() {
         let mut out = Vec::new();
         write_reject(&mut out, &RejectConnection { status_code: 403, headers: vec![], has_body: false }).unwrap();
@@ -273,7 +297,7 @@ mod tests {
             RejectConnection { status_code: 404, headers: vec![("Content-Length".into(), "3".into())], has_body: true };
         write_reject(&mut out, &with_body).unwrap();
         assert_eq!(out, b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n");
-        for status in [0, 99, 101, 600] {
+        for status in [0, 99, 100, 101, 199, 600] {
             let bad = RejectConnection { status_code: status, ..Default::default() };
             assert_eq!(write_reject(&mut out, &bad), Err(LocalProtocolError::InvalidStatus { status }));
         }
