@@ -14,7 +14,7 @@ import {
   TextMessage,
 } from "./events.js";
 import { PerMessageDeflate } from "./deflate.js";
-import { EVENT_KIND, readError, readEvents, Writer } from "./records.js";
+import { EVENT_KIND, readError, readEvents, readTrace, Writer } from "./records.js";
 
 let wasm = null;
 
@@ -34,6 +34,7 @@ const DEFAULTS = Object.freeze({
   autoClose: true,
   streamMessages: false,
   extensions: [],
+  trace: false,
 });
 
 function defaultRandom(buf) {
@@ -58,7 +59,7 @@ function checkOptions(options) {
   integer("maxMessageSize", 0);
   integer("maxHeadSize", 256);
   integer("maxHeaders", 8);
-  for (const name of ["autoPong", "autoClose", "streamMessages"]) {
+  for (const name of ["autoPong", "autoClose", "streamMessages", "trace"]) {
     if (typeof o[name] !== "boolean") throw new TypeError(`wsproto: ${name} must be true or false`);
   }
   if (!Array.isArray(o.extensions) || o.extensions.some((e) => !(e instanceof PerMessageDeflate))) {
@@ -195,6 +196,7 @@ class Base {
       o.streamMessages,
       source,
       extensions.finish(),
+      o.trace,
     );
     this.#connectionType = connectionType;
     // Frees the wasm side of a connection that was dropped without free().
@@ -292,6 +294,17 @@ class Base {
     } else {
       throw new TypeError("wsproto: send() takes an event, e.g. new TextMessage({ data: 'hi' })");
     }
+  }
+
+  /**
+   * Takes the frame-level trace recorded since the last call (with the `trace: true`
+   * option): `{ entries, dropped }`, entries such as `{ type: "frameReceived", offset,
+   * headerLength, fin, rsv1, rsv2, rsv3, opcode, mask, payloadLength }`.
+   */
+  takeTrace() {
+    const engine = this.#live;
+    const len = engine.take_trace();
+    return readTrace(this.#records(engine.records_ptr(), len));
   }
 
   /** The bytes due to the transport; empty when nothing is due. */

@@ -42,6 +42,11 @@ class Reader {
     this.pos += 4;
     return n;
   }
+  f64() {
+    const n = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return n;
+  }
   /** A copy of the next length-prefixed bytes: the view dies with the next wasm call. */
   bytesCopy() {
     const n = this.u32();
@@ -153,6 +158,69 @@ export function readEvents(bytes, out) {
         throw new Error("wsproto: corrupt event record (the JavaScript and wasm builds differ)");
     }
   }
+}
+
+const STATE_NAMES = ["CONNECTING", "OPEN", "REMOTE_CLOSING", "LOCAL_CLOSING", "CLOSED", "REJECTING"];
+
+function frameTrace(r, type) {
+  const offset = r.f64();
+  const headerLength = r.u8();
+  const fin = r.u8() === 1;
+  const rsv = r.u8();
+  const opcode = r.u8();
+  const masked = r.u8() === 1;
+  const mask = r.bytes.slice(r.pos, r.pos + 4);
+  r.pos += 4;
+  return {
+    type,
+    offset,
+    headerLength,
+    fin,
+    rsv1: (rsv & 4) !== 0,
+    rsv2: (rsv & 2) !== 0,
+    rsv3: (rsv & 1) !== 0,
+    opcode,
+    mask: masked ? mask : null,
+    payloadLength: r.f64(),
+  };
+}
+
+/** Decodes trace records (see `put_trace` in src/wasm.rs). */
+export function readTrace(bytes) {
+  const r = new Reader(bytes);
+  const dropped = r.f64();
+  const entries = [];
+  while (r.pos < bytes.length) {
+    switch (r.u8()) {
+      case 1:
+        entries.push({ type: "handshakeReceived", length: r.f64() });
+        break;
+      case 2:
+        entries.push({ type: "handshakeSent", length: r.f64() });
+        break;
+      case 3:
+        entries.push(frameTrace(r, "frameReceived"));
+        break;
+      case 4:
+        entries.push(frameTrace(r, "frameSent"));
+        break;
+      case 5:
+        entries.push({ type: "messageReceived", wireLength: r.f64(), length: r.f64(), compressed: r.u8() === 1 });
+        break;
+      case 6: {
+        const from = r.u8();
+        entries.push({ type: "stateChanged", from, to: r.u8(), fromName: STATE_NAMES[from], toName: "" });
+        entries.at(-1).toName = STATE_NAMES[entries.at(-1).to];
+        break;
+      }
+      case 7:
+        entries.push({ type: "failed", offset: r.f64(), code: r.u16(), rule: r.str(), message: r.str() });
+        break;
+      default:
+        throw new Error("wsproto: corrupt trace record (the JavaScript and wasm builds differ)");
+    }
+  }
+  return { entries, dropped };
 }
 
 /** The error an error status describes. */

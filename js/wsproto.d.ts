@@ -247,7 +247,33 @@ export interface ConnectionOptions {
   random?: (buf: Uint8Array) => void;
   /** Server: the extensions it supports, in order of preference. */
   extensions?: PerMessageDeflate[];
+  /** Record a frame-level trace, drained with `takeTrace()` (at most 4096 entries kept between drains). Default false. */
+  trace?: boolean;
 }
+
+/** A frame's header as it went over the wire; offsets count from the start of that direction of the stream, handshake included. */
+export interface FrameTraceEntry {
+  type: "frameReceived" | "frameSent";
+  offset: number;
+  /** 2, +2 or +8 of extended length, +4 of mask. */
+  headerLength: number;
+  fin: boolean;
+  rsv1: boolean;
+  rsv2: boolean;
+  rsv3: boolean;
+  /** The 4-bit opcode. */
+  opcode: number;
+  mask: Bytes | null;
+  payloadLength: number;
+}
+
+/** One thing the engine did. A received frame is traced before it is checked, so a refused frame shows too. */
+export type TraceEntry =
+  | { type: "handshakeReceived" | "handshakeSent"; length: number }
+  | FrameTraceEntry
+  | { type: "messageReceived"; wireLength: number; length: number; compressed: boolean }
+  | { type: "stateChanged"; from: ConnectionState; to: ConnectionState; fromName: string; toName: string }
+  | { type: "failed"; offset: number; code: number; rule: string; message: string };
 
 /** Per-message options of `send`. */
 export interface SendOptions {
@@ -277,6 +303,8 @@ declare class BaseConnection {
   send(event: Event, options?: SendOptions): void;
   /** The bytes due to the transport; empty when nothing is due; never the same bytes twice. */
   bytesToSend(): Bytes;
+  /** Takes the trace recorded since the last call (option `trace: true`), and how many entries were dropped for lack of room. */
+  takeTrace(): { entries: TraceEntry[]; dropped: number };
   /** Frees the wasm memory now. Forgotten connections are freed when garbage-collected. */
   free(): void;
 }

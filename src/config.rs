@@ -36,6 +36,9 @@ pub struct Config {
     /// one of the client's offers is accepted. Default none. (A client offers its
     /// extensions in the [`Request`](crate::Request).)
     pub extensions: Vec<PerMessageDeflate>,
+    /// Record a frame-level trace (see [`TraceEntry`](crate::TraceEntry)), drained with
+    /// `take_trace`. Default off; at most 4096 entries are kept between drains.
+    pub trace: bool,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             auto_close: true,
             stream_messages: false,
             extensions: Vec::new(),
+            trace: false,
         }
     }
 }

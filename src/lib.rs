@@ -62,6 +62,7 @@ pub mod frame;
 mod handshake;
 mod random;
 mod state;
+mod trace;
 pub mod utf8;
 #[cfg(feature = "wasm")]
 mod wasm;
@@ -79,4 +80,5 @@ pub use event::{
 pub use random::OsRandom;
 pub use random::{RandomSource, SeededRandom};
 pub use state::{ConnectionState, ConnectionType};
+pub use trace::{FrameTrace, TraceEntry, TRACE_CAPACITY};
 pub use ws_connection::WSConnection;

@@ -16,8 +16,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::{
     AcceptConnection, BytesMessage, CloseConnection, Config, Connection, ConnectionType, Error, Event, Extension,
-    Headers, LocalProtocolError, PerMessageDeflate, Ping, Pong, RandomSource, RejectConnection, RejectData, Request,
-    SendOptions, TextMessage, WSConnection,
+    FrameTrace, Headers, LocalProtocolError, PerMessageDeflate, Ping, Pong, RandomSource, RejectConnection, RejectData,
+    Request, SendOptions, TextMessage, TraceEntry, WSConnection,
 };
 
 #[wasm_bindgen(inline_js = "export function fill_random(source, buf) { source(buf); }")]
@@ -88,6 +88,7 @@ impl Engine {
         stream_messages: bool,
         random: JsValue,
         extensions: &[u8],
+        trace: bool,
     ) -> Result<Engine, JsError> {
         let supported = Cursor { buf: extensions, pos: 0 }
             .extensions()
@@ -107,6 +108,7 @@ impl Engine {
             auto_close,
             stream_messages,
             extensions: supported,
+            trace,
         };
         let rng = Box::new(JsRandom { source: random, pool: [0; 64], used: 64 });
         let inner = if handshake {
@@ -225,6 +227,21 @@ impl Engine {
         self.status(result)
     }
 
+    /// Writes the trace recorded so far as records (`f64` dropped count, then entries) and
+    /// returns their length.
+    pub fn take_trace(&mut self) -> u32 {
+        let (entries, dropped) = match &mut self.inner {
+            Inner::Handshake(ws) => ws.take_trace(),
+            Inner::Bare(c) => c.take_trace(),
+        };
+        self.records.clear();
+        put_f64(&mut self.records, dropped);
+        for entry in &entries {
+            put_trace(&mut self.records, entry);
+        }
+        self.records.len() as u32
+    }
+
     /// Takes the bytes due to the transport.
     pub fn take_output(&mut self) -> Vec<u8> {
         match &mut self.inner {
@@ -333,6 +350,49 @@ const NAMES: &[&str] = &[
     "CompressedBitOnWrongFrame",
     "InflateFailed",
 ];
+
+fn put_f64(r: &mut Vec<u8>, n: u64) {
+    r.extend_from_slice(&(n as f64).to_le_bytes());
+}
+
+fn put_frame(r: &mut Vec<u8>, kind: u8, f: &FrameTrace) {
+    r.push(kind);
+    put_f64(r, f.offset);
+    r.extend_from_slice(&[f.header_len, u8::from(f.fin), f.rsv, f.opcode, u8::from(f.mask.is_some())]);
+    r.extend_from_slice(&f.mask.unwrap_or([0; 4]));
+    put_f64(r, f.payload_len);
+}
+
+/// Trace records: `u8` kind (1 handshake received, 2 handshake sent, 3 frame received,
+/// 4 frame sent, 5 message received, 6 state changed, 7 failed) and its fields.
+fn put_trace(r: &mut Vec<u8>, entry: &TraceEntry) {
+    match entry {
+        TraceEntry::HandshakeReceived { len } => {
+            r.push(1);
+            put_f64(r, *len);
+        }
+        TraceEntry::HandshakeSent { len } => {
+            r.push(2);
+            put_f64(r, *len);
+        }
+        TraceEntry::FrameReceived(f) => put_frame(r, 3, f),
+        TraceEntry::FrameSent(f) => put_frame(r, 4, f),
+        TraceEntry::MessageReceived { wire_len, len, compressed } => {
+            r.push(5);
+            put_f64(r, *wire_len);
+            put_f64(r, *len);
+            r.push(u8::from(*compressed));
+        }
+        TraceEntry::StateChanged { from, to } => r.extend_from_slice(&[6, *from as u8, *to as u8]),
+        TraceEntry::Failed { offset, code, rule, message } => {
+            r.push(7);
+            put_f64(r, *offset);
+            r.extend_from_slice(&code.to_le_bytes());
+            put_str(r, rule);
+            put_str(r, message);
+        }
+    }
+}
 
 fn put_u32(r: &mut Vec<u8>, n: usize) {
     r.extend_from_slice(&(n as u32).to_le_bytes());

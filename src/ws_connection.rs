@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::config::Config;
-use crate::connection::{Connection, SendOptions};
+use crate::connection::{Connection, Opened, SendOptions};
 use crate::deflate::{Negotiated, PerMessageDeflate};
 use crate::error::{Error, HandshakeError, LocalProtocolError, RemoteProtocolError};
 use crate::event::{AcceptConnection, Event, Extension, RejectConnection, RejectData, Request};
@@ -14,6 +14,7 @@ use crate::handshake::headers::{Head, HeadBuffer};
 use crate::handshake::server::{self, RequestHead};
 use crate::random::RandomSource;
 use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
+use crate::trace::{Trace, TraceEntry};
 
 /// Where the handshake is.
 #[derive(Debug)]
@@ -68,6 +69,10 @@ pub struct WSConnection {
     deflate: Option<Negotiated>,
     /// The accepted extensions as the 101 response stated them.
     extensions: String,
+    /// Bytes of handshake read and written so far: where the connection's offsets start.
+    received: u64,
+    sent: u64,
+    trace: Trace,
     connection: Option<Connection>,
 }
 
@@ -91,6 +96,7 @@ impl WSConnection {
         rng: Box<dyn RandomSource>,
     ) -> Result<Self, LocalProtocolError> {
         config.validate()?;
+        let trace = config.trace;
         Ok(WSConnection {
             role,
             config,
@@ -104,6 +110,9 @@ impl WSConnection {
             eof: false,
             deflate: None,
             extensions: String::new(),
+            received: 0,
+            sent: 0,
+            trace: Trace::new(trace),
             connection: None,
         })
     }
@@ -191,6 +200,8 @@ impl WSConnection {
     fn head_complete(&mut self, end: usize) -> Result<(), Error> {
         let buf = std::mem::take(&mut self.head).buf;
         let (head, rest) = buf.split_at(end);
+        self.received += end as u64;
+        self.trace.push(|| TraceEntry::HandshakeReceived { len: end as u64 });
         if self.role == ConnectionType::Server {
             let valid = server::parse_request(head, self.config.max_headers).map_err(|e| self.fail(e))?;
             self.requested(valid);
@@ -263,12 +274,12 @@ impl WSConnection {
             Phase::Requested { .. } | Phase::Accepted => Ok(()),
             Phase::Over => {
                 // A refused or rejected handshake: whatever was left to send has no reader.
-                self.state = on_receive(self.state, Receive::End);
+                self.set_state(on_receive(self.state, Receive::End));
                 Ok(())
             }
             Phase::Start if self.role == ConnectionType::Server && self.head.buf.is_empty() => {
                 // Nothing was said: no event, nothing to answer.
-                self.state = ConnectionState::Closed;
+                self.set_state(ConnectionState::Closed);
                 self.phase = Phase::Over;
                 Ok(())
             }
@@ -280,7 +291,7 @@ impl WSConnection {
                 let mut error = self.fail(HandshakeError::EndOfStream);
                 // Nobody is left to read a rejection.
                 error.event_hint = None;
-                self.state = ConnectionState::Closed;
+                self.set_state(ConnectionState::Closed);
                 Err(error.into())
             }
         }
@@ -294,7 +305,7 @@ impl WSConnection {
         if self.role == ConnectionType::Server {
             server::rejection_for(error)
         } else {
-            self.state = ConnectionState::Closed;
+            self.set_state(ConnectionState::Closed);
             RemoteProtocolError { error, event_hint: None }
         }
     }
@@ -309,7 +320,7 @@ impl WSConnection {
     pub fn next_event(&mut self) -> Option<Event> {
         if let Some((event, transition)) = self.events.pop_front() {
             if let Some(transition) = transition {
-                self.state = on_receive(self.state, transition);
+                self.set_state(on_receive(self.state, transition));
                 if transition == Receive::Accept {
                     self.open();
                 }
@@ -332,9 +343,15 @@ impl WSConnection {
     /// Hands the stream over to a [`Connection`], with the bytes that followed the head.
     fn open(&mut self) {
         let Some(rng) = self.rng.take() else { return };
-        let out = std::mem::take(&mut self.out);
+        let opened = Opened {
+            out: std::mem::take(&mut self.out),
+            received: self.received,
+            sent: self.sent,
+            deflate: self.deflate,
+            trace: std::mem::take(&mut self.trace),
+        };
         let trailing = std::mem::take(&mut self.trailing);
-        let mut connection = Connection::open(self.role, self.config.clone(), rng, out, &trailing, self.deflate);
+        let mut connection = Connection::open(self.role, self.config.clone(), rng, &trailing, opened);
         if self.eof {
             // Infallible: the connection has not seen an end of stream yet.
             let _ = connection.receive_data(None);
@@ -360,10 +377,34 @@ impl WSConnection {
             Event::RejectData(data) => {
                 let next = on_send(self.role, self.state, Send::RejectData { body_finished: data.body_finished })?;
                 self.out.extend_from_slice(&data.data);
-                self.state = next;
+                self.sent += data.data.len() as u64;
+                self.set_state(next);
                 Ok(())
             }
             other => Err(LocalProtocolError::EventNotAllowed { event: other.name(), state: self.state }),
+        }
+    }
+
+    /// Counts (and traces) a handshake head just appended to `out` after `before` bytes.
+    fn wrote_head(&mut self, before: usize) {
+        let len = (self.out.len() - before) as u64;
+        self.sent += len;
+        self.trace.push(|| TraceEntry::HandshakeSent { len });
+    }
+
+    fn set_state(&mut self, to: ConnectionState) {
+        let from = self.state;
+        if from != to {
+            self.trace.push(|| TraceEntry::StateChanged { from, to });
+        }
+        self.state = to;
+    }
+
+    /// Takes the trace recorded so far (see [`Connection::take_trace`]).
+    pub fn take_trace(&mut self) -> (Vec<TraceEntry>, u64) {
+        match &mut self.connection {
+            Some(connection) => connection.take_trace(),
+            None => self.trace.take(),
         }
     }
 
@@ -373,6 +414,7 @@ impl WSConnection {
             return Err(LocalProtocolError::EventNotAllowed { event: "a second Request", state: self.state });
         }
         let rng = &mut self.rng;
+        let before = self.out.len();
         let offer = client::write_request(&mut self.out, request, || {
             let mut nonce = [0u8; 16];
             if let Some(rng) = rng {
@@ -380,6 +422,7 @@ impl WSConnection {
             }
             nonce
         })?;
+        self.wrote_head(before);
         self.phase = Phase::Offered(offer);
         Ok(())
     }
@@ -405,11 +448,13 @@ impl WSConnection {
         let offers: Vec<&str> = extensions.iter().map(String::as_str).collect();
         let agreed = supported.iter().find_map(|config| config.accept(&offers));
         let response = agreed.as_ref().map(|(_, header)| header.as_str());
+        let before = self.out.len();
         server::write_accept(&mut self.out, key, accept.subprotocol.as_deref(), response, &accept.extra_headers)?;
+        self.wrote_head(before);
         self.extensions = agreed.as_ref().map(|(_, header)| header.clone()).unwrap_or_default();
         self.deflate = agreed.map(|(negotiated, _)| negotiated);
         self.phase = Phase::Accepted;
-        self.state = ConnectionState::Open;
+        self.set_state(ConnectionState::Open);
         self.open();
         Ok(())
     }
@@ -436,9 +481,11 @@ impl WSConnection {
 
     fn send_reject(&mut self, reject: &RejectConnection) -> Result<(), LocalProtocolError> {
         let next = on_send(self.role, self.state, Send::Reject { has_body: reject.has_body })?;
+        let before = self.out.len();
         server::write_reject(&mut self.out, reject)?;
+        self.wrote_head(before);
         self.phase = Phase::Over;
-        self.state = next;
+        self.set_state(next);
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use crate::event::{CloseConnection, Event};
 use crate::frame::{truncate_reason, OpCode, ABNORMAL_CLOSURE};
 use crate::random::RandomSource;
 use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
+use crate::trace::{Trace, TraceEntry};
 use reader::{Read, Reader};
 use writer::Writer;
 
@@ -63,6 +64,19 @@ pub struct Connection {
     eof: bool,
     /// An event read ahead by [`next_quiet_event`](Self::next_quiet_event), not yet handed out.
     stashed: Option<Read>,
+    trace: Trace,
+}
+
+/// How a handshake leaves things for the connection it opens.
+pub(crate) struct Opened {
+    /// Bytes queued but not yet taken (the 101 response).
+    pub(crate) out: Vec<u8>,
+    /// Stream offsets where the connection starts, per direction.
+    pub(crate) received: u64,
+    pub(crate) sent: u64,
+    pub(crate) deflate: Option<Negotiated>,
+    /// What the handshake traced.
+    pub(crate) trace: Trace,
 }
 
 impl fmt::Debug for Connection {
@@ -93,30 +107,60 @@ impl Connection {
         deflate: Option<Negotiated>,
     ) -> Result<Self, LocalProtocolError> {
         config.validate()?;
-        Ok(Self::open(role, config, rng, Vec::new(), trailing_data, deflate))
+        let trace = Trace::new(config.trace);
+        let opened = Opened { out: Vec::new(), received: 0, sent: 0, deflate, trace };
+        Ok(Self::open(role, config, rng, trailing_data, opened))
     }
 
     pub(crate) fn open(
         role: ConnectionType,
         config: Config,
         rng: Box<dyn RandomSource>,
-        out: Vec<u8>,
         trailing_data: &[u8],
-        deflate: Option<Negotiated>,
+        opened: Opened,
     ) -> Self {
-        let mut reader = Reader::new(role, deflate.as_ref().map(Inflater::new));
+        let Opened { out, received, sent, deflate, trace } = opened;
+        let mut reader = Reader::new(role, deflate.as_ref().map(Inflater::new), received, config.trace);
         reader.push(trailing_data);
+        let writer = Writer::new(role, deflate, sent, config.trace);
         Connection {
             role,
             state: ConnectionState::Open,
             config,
             rng,
             reader,
-            writer: Writer::new(role, deflate),
+            writer,
             out,
             eof: false,
             stashed: None,
+            trace,
         }
+    }
+
+    /// Takes the trace recorded so far (empty unless [`Config::trace`] is on), with the
+    /// number of entries dropped because more than [`TRACE_CAPACITY`](crate::TRACE_CAPACITY)
+    /// piled up between two calls.
+    pub fn take_trace(&mut self) -> (Vec<TraceEntry>, u64) {
+        self.collect();
+        self.trace.take()
+    }
+
+    /// Moves what the reader and the writer recorded into the trace, in that order: within
+    /// one call the reader acts before anything it causes is written.
+    fn collect(&mut self) {
+        if self.trace.enabled {
+            self.trace.append(&mut self.reader.trace);
+            self.trace.append(&mut self.writer.trace);
+        }
+    }
+
+    fn set_state(&mut self, to: ConnectionState) {
+        let from = self.state;
+        if from != to {
+            self.collect();
+            self.trace.push(|| TraceEntry::StateChanged { from, to });
+        }
+        self.state = to;
     }
 
     /// The current state.
@@ -155,9 +199,11 @@ impl Connection {
             return None;
         }
         let read = self.stashed.take().unwrap_or_else(|| self.reader.read(&self.config));
+        self.collect();
         match read {
             Read::Event(event) => {
                 self.react(&event);
+                self.collect();
                 Some(event)
             }
             Read::Fail(error) => Some(Event::CloseConnection(self.fail(error))),
@@ -165,7 +211,7 @@ impl Connection {
                 // RFC 6455 §7.1.5: closed without a Close frame, "_The WebSocket Connection
                 // Close Code_ is considered to be 1006".
                 self.reader.stop();
-                self.state = on_receive(self.state, Receive::End);
+                self.set_state(on_receive(self.state, Receive::End));
                 Some(Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, "")))
             }
             Read::NeedMore => None,
@@ -210,11 +256,11 @@ impl Connection {
                 self.writer.control(&mut self.out, self.rng.as_mut(), OpCode::Pong, &ping.payload);
             }
             Event::CloseConnection(close) => {
-                self.state = on_receive(self.state, Receive::Close);
+                self.set_state(on_receive(self.state, Receive::Close));
                 if self.state == ConnectionState::RemoteClosing && self.config.auto_close {
                     // §5.5.1: "the endpoint typically echos the status code it received".
                     self.writer.close(&mut self.out, self.rng.as_mut(), close.code, "");
-                    self.state = ConnectionState::Closed;
+                    self.set_state(ConnectionState::Closed);
                 }
             }
             _ => {}
@@ -230,7 +276,7 @@ impl Connection {
         if self.state == ConnectionState::Open {
             self.writer.close(&mut self.out, self.rng.as_mut(), code, &reason);
         }
-        self.state = on_receive(self.state, Receive::End);
+        self.set_state(on_receive(self.state, Receive::End));
         CloseConnection { code, reason, error: Some(error) }
     }
 
@@ -275,7 +321,8 @@ impl Connection {
             }
             _ => {}
         }
-        self.state = next;
+        self.set_state(next);
+        self.collect();
         Ok(())
     }
 

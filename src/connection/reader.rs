@@ -15,6 +15,7 @@ use crate::frame::{
     apply_mask, parse_close_payload, ClosePayloadError, FrameHeader, HeaderError, OpCode, Parsed, MAX_CONTROL_PAYLOAD,
 };
 use crate::state::ConnectionType;
+use crate::trace::{FrameTrace, Trace, TraceEntry};
 use crate::utf8::Utf8Validator;
 
 /// What the reader produced.
@@ -65,10 +66,15 @@ pub(crate) struct Reader {
     inflater: Option<Inflater>,
     /// A failure found after the event that is being handed out first.
     failure: Option<ProtocolError>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// What was read, for the connection's trace.
+    pub(crate) trace: Trace,
 }
 
 impl Reader {
-    pub(crate) fn new(role: ConnectionType, inflater: Option<Inflater>) -> Self {
+    /// `base`: the stream offset of the first byte this reader will see (after a handshake).
+    pub(crate) fn new(role: ConnectionType, inflater: Option<Inflater>, base: u64, trace: bool) -> Self {
         Reader {
             role,
             buf: Vec::new(),
@@ -79,6 +85,8 @@ impl Reader {
             stopped: false,
             inflater,
             failure: None,
+            base,
+            trace: Trace::new(trace),
         }
     }
 
@@ -89,9 +97,11 @@ impl Reader {
         }
         if self.pos == self.buf.len() {
             self.buf.clear();
+            self.base += self.pos as u64;
             self.pos = 0;
         } else if self.pos > self.buf.len() / 2 {
             self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
             self.pos = 0;
         }
         self.buf.extend_from_slice(bytes);
@@ -126,6 +136,13 @@ impl Reader {
             }
             Ok(None) => Read::NeedMore,
             Err(error) => {
+                let offset = self.base + self.pos as u64;
+                self.trace.push(|| TraceEntry::Failed {
+                    offset,
+                    code: error.close_code(),
+                    rule: error.rule(),
+                    message: error.to_string(),
+                });
                 self.stop();
                 Read::Fail(error)
             }
@@ -157,6 +174,18 @@ impl Reader {
             Err(HeaderError::LengthMsbSet) => return Err(ProtocolError::LengthMsbSet),
             Err(HeaderError::NonMinimalLength) => return Err(ProtocolError::NonMinimalLength),
         };
+        let offset = self.base + self.pos as u64;
+        self.trace.push(|| {
+            TraceEntry::FrameReceived(FrameTrace {
+                offset,
+                header_len: len as u8,
+                fin: header.fin,
+                rsv: header.rsv,
+                opcode: header.opcode.bits(),
+                mask: header.mask,
+                payload_len: header.payload_len,
+            })
+        });
         // RSV1 belongs to permessage-deflate when it was negotiated; no extension claims RSV2/3.
         let claimed = if self.inflater.is_some() { 0b100 } else { 0 };
         if header.rsv & !claimed != 0 {
@@ -305,6 +334,10 @@ impl Reader {
         }
         if message_finished && message.text {
             message.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        if message_finished {
+            let (wire_len, len, compressed) = (message.wire, message.size, message.compressed);
+            self.trace.push(|| TraceEntry::MessageReceived { wire_len, len, compressed });
         }
         if !config.stream_messages {
             if !message_finished {

@@ -8,6 +8,7 @@ use crate::frame::{
 };
 use crate::random::RandomSource;
 use crate::state::ConnectionType;
+use crate::trace::{FrameTrace, Trace, TraceEntry};
 
 /// The largest compression scratch buffer kept between messages.
 const SCRATCH_KEEP: usize = 64 * 1024;
@@ -22,16 +23,23 @@ pub(crate) struct Writer {
     deflate: Option<(Deflater, Negotiated)>,
     /// Compressed bytes of the current piece.
     compressed: Vec<u8>,
+    /// Bytes written so far in this direction, handshake included.
+    sent: u64,
+    /// What was written, for the connection's trace.
+    pub(crate) trace: Trace,
 }
 
 impl Writer {
-    pub(crate) fn new(role: ConnectionType, deflate: Option<Negotiated>) -> Self {
+    /// `sent`: the bytes already written in this direction (the handshake).
+    pub(crate) fn new(role: ConnectionType, deflate: Option<Negotiated>, sent: u64, trace: bool) -> Self {
         Writer {
             role,
             open: None,
             open_compressed: false,
             deflate: deflate.map(|n| (Deflater::new(&n), n)),
             compressed: Vec::new(),
+            sent,
+            trace: Trace::new(trace),
         }
     }
 
@@ -138,11 +146,26 @@ impl Writer {
             rng.fill(&mut key);
             key
         });
-        FrameHeader { fin, rsv, opcode, mask, payload_len: payload.len() as u64 }.encode(out);
+        let header_start = out.len();
+        let header = FrameHeader { fin, rsv, opcode, mask, payload_len: payload.len() as u64 };
+        header.encode(out);
         let start = out.len();
         out.extend_from_slice(payload);
         if let Some(key) = mask {
             apply_mask(&mut out[start..], key, 0);
         }
+        let offset = self.sent;
+        self.trace.push(|| {
+            TraceEntry::FrameSent(FrameTrace {
+                offset,
+                header_len: (start - header_start) as u8,
+                fin,
+                rsv,
+                opcode: opcode.bits(),
+                mask,
+                payload_len: payload.len() as u64,
+            })
+        });
+        self.sent += (out.len() - header_start) as u64;
     }
 }
