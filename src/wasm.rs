@@ -61,7 +61,7 @@ const LOCAL_ERROR: i32 = -1;
 const REMOTE_ERROR: i32 = -2;
 
 enum Inner {
-    Handshake(WSConnection),
+    Handshake(Box<WSConnection>),
     Bare(Connection),
 }
 
@@ -112,7 +112,9 @@ impl Engine {
         };
         let rng = Box::new(JsRandom { source: random, pool: [0; 64], used: 64 });
         let inner = if handshake {
-            Inner::Handshake(WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?)
+            Inner::Handshake(Box::new(
+                WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?,
+            ))
         } else {
             Inner::Bare(Connection::new(role, config, rng, &[]).map_err(|e| JsError::new(&e.to_string()))?)
         };
