@@ -62,7 +62,7 @@ const REMOTE_ERROR: i32 = -2;
 
 enum Inner {
     Handshake(Box<WSConnection>),
-    Bare(Connection),
+    Bare(Box<Connection>),
 }
 
 /// One connection, as JavaScript sees it.
@@ -116,7 +116,7 @@ impl Engine {
                 WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?,
             ))
         } else {
-            Inner::Bare(Connection::new(role, config, rng, &[]).map_err(|e| JsError::new(&e.to_string()))?)
+            Inner::Bare(Box::new(Connection::new(role, config, rng, &[]).map_err(|e| JsError::new(&e.to_string()))?))
         };
         Ok(Engine { inner, records: Vec::new() })
     }
