@@ -76,6 +76,31 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
+    /// The variant's name: the broken rule, for programs (`RemoteProtocolError.code` in JavaScript).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProtocolError::ReservedBitsSet { .. } => "ReservedBitsSet",
+            ProtocolError::ReservedOpcode { .. } => "ReservedOpcode",
+            ProtocolError::FragmentedControlFrame => "FragmentedControlFrame",
+            ProtocolError::ControlFrameTooLong { .. } => "ControlFrameTooLong",
+            ProtocolError::LengthMsbSet => "LengthMsbSet",
+            ProtocolError::NonMinimalLength => "NonMinimalLength",
+            ProtocolError::UnmaskedFrameFromClient => "UnmaskedFrameFromClient",
+            ProtocolError::MaskedFrameFromServer => "MaskedFrameFromServer",
+            ProtocolError::ContinuationWithoutMessage => "ContinuationWithoutMessage",
+            ProtocolError::NewMessageInsideFragmentedMessage => "NewMessageInsideFragmentedMessage",
+            ProtocolError::InvalidUtf8 => "InvalidUtf8",
+            ProtocolError::ClosePayloadOneByte => "ClosePayloadOneByte",
+            ProtocolError::InvalidCloseCode { .. } => "InvalidCloseCode",
+            ProtocolError::CloseReasonNotUtf8 => "CloseReasonNotUtf8",
+            ProtocolError::MessageTooBig { .. } => "MessageTooBig",
+            ProtocolError::CompressedBitOnWrongFrame => "CompressedBitOnWrongFrame",
+            ProtocolError::InflateFailed { .. } => "InflateFailed",
+        }
+    }
+}
+
+impl ProtocolError {
     /// The close code to fail the connection with (RFC 6455 §7.4.1).
     pub fn close_code(&self) -> u16 {
         match self {
@@ -225,6 +250,33 @@ pub enum HandshakeError {
         /// The limit (the maximum message size).
         max: usize,
     },
+}
+
+impl HandshakeError {
+    /// The variant's name: the broken rule, for programs (`RemoteProtocolError.code` in JavaScript).
+    pub fn name(&self) -> &'static str {
+        match self {
+            HandshakeError::BadHttp { .. } => "BadHttp",
+            HandshakeError::HeadTooLarge { .. } => "HeadTooLarge",
+            HandshakeError::TooManyHeaders { .. } => "TooManyHeaders",
+            HandshakeError::MethodNotGet { .. } => "MethodNotGet",
+            HandshakeError::HttpVersionTooOld => "HttpVersionTooOld",
+            HandshakeError::MissingHost => "MissingHost",
+            HandshakeError::DuplicateHeader { .. } => "DuplicateHeader",
+            HandshakeError::UpgradeNotWebSocket => "UpgradeNotWebSocket",
+            HandshakeError::ConnectionNotUpgrade => "ConnectionNotUpgrade",
+            HandshakeError::UnsupportedVersion => "UnsupportedVersion",
+            HandshakeError::InvalidKey => "InvalidKey",
+            HandshakeError::HeaderNotUtf8 { .. } => "HeaderNotUtf8",
+            HandshakeError::AcceptMismatch => "AcceptMismatch",
+            HandshakeError::SubprotocolNotOffered { .. } => "SubprotocolNotOffered",
+            HandshakeError::ExtensionNotOffered { .. } => "ExtensionNotOffered",
+            HandshakeError::ExtensionRejected { .. } => "ExtensionRejected",
+            HandshakeError::BadBody { .. } => "BadBody",
+            HandshakeError::EndOfStream => "EndOfStream",
+            HandshakeError::EarlyData { .. } => "EarlyData",
+        }
+    }
 }
 
 impl HandshakeError {
@@ -394,6 +446,29 @@ pub enum LocalProtocolError {
         /// What is wrong and what is allowed.
         detail: String,
     },
+}
+
+impl LocalProtocolError {
+    /// The variant's name: the broken rule, for programs (`RemoteProtocolError.code` in JavaScript).
+    pub fn name(&self) -> &'static str {
+        match self {
+            LocalProtocolError::EventNotAllowed { .. } => "EventNotAllowed",
+            LocalProtocolError::WrongRole { .. } => "WrongRole",
+            LocalProtocolError::ControlPayloadTooLong { .. } => "ControlPayloadTooLong",
+            LocalProtocolError::CloseCodeNotSendable { .. } => "CloseCodeNotSendable",
+            LocalProtocolError::CloseReasonTooLong { .. } => "CloseReasonTooLong",
+            LocalProtocolError::CloseReasonWithoutCode => "CloseReasonWithoutCode",
+            LocalProtocolError::MessageTypeMismatch { .. } => "MessageTypeMismatch",
+            LocalProtocolError::SubprotocolNotOffered { .. } => "SubprotocolNotOffered",
+            LocalProtocolError::UnsupportedExtension { .. } => "UnsupportedExtension",
+            LocalProtocolError::InvalidHeader { .. } => "InvalidHeader",
+            LocalProtocolError::InvalidRequest { .. } => "InvalidRequest",
+            LocalProtocolError::InvalidStatus { .. } => "InvalidStatus",
+            LocalProtocolError::ConnectionClosed => "ConnectionClosed",
+            LocalProtocolError::HandshakeFailed => "HandshakeFailed",
+            LocalProtocolError::InvalidConfig { .. } => "InvalidConfig",
+        }
+    }
 }
 
 impl fmt::Display for LocalProtocolError {

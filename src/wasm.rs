@@ -271,12 +271,12 @@ impl Engine {
         match result {
             Ok(()) => 0,
             Err(Error::Local(e)) => {
-                put_str(r, variant_name(&e));
+                put_str(r, e.name());
                 put_str(r, &e.to_string());
                 LOCAL_ERROR
             }
             Err(Error::Remote(e)) => {
-                put_str(r, variant_name(&e.error));
+                put_str(r, e.error.name());
                 put_str(r, &e.to_string());
                 put_str(r, e.error.rule());
                 match &e.event_hint {
@@ -291,67 +291,6 @@ impl Engine {
         }
     }
 }
-
-/// The variant's name from its `Debug` form, e.g. `ReservedBitsSet`.
-fn variant_name<T: std::fmt::Debug>(value: &T) -> &'static str {
-    let debug = format!("{value:?}");
-    let name = debug.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
-    // A handful of names, leaked once each would be a leak per call: match known ones instead.
-    NAMES.iter().find(|n| **n == name).copied().unwrap_or("Error")
-}
-
-const NAMES: &[&str] = &[
-    "EventNotAllowed",
-    "WrongRole",
-    "ControlPayloadTooLong",
-    "CloseCodeNotSendable",
-    "CloseReasonTooLong",
-    "CloseReasonWithoutCode",
-    "MessageTypeMismatch",
-    "SubprotocolNotOffered",
-    "UnsupportedExtension",
-    "InvalidHeader",
-    "InvalidRequest",
-    "InvalidStatus",
-    "ConnectionClosed",
-    "HandshakeFailed",
-    "InvalidConfig",
-    "BadHttp",
-    "HeadTooLarge",
-    "TooManyHeaders",
-    "MethodNotGet",
-    "HttpVersionTooOld",
-    "MissingHost",
-    "DuplicateHeader",
-    "UpgradeNotWebSocket",
-    "ConnectionNotUpgrade",
-    "UnsupportedVersion",
-    "InvalidKey",
-    "HeaderNotUtf8",
-    "AcceptMismatch",
-    "ExtensionNotOffered",
-    "ExtensionRejected",
-    "BadBody",
-    "EndOfStream",
-    "EarlyData",
-    "ReservedBitsSet",
-    "ReservedOpcode",
-    "FragmentedControlFrame",
-    "ControlFrameTooLong",
-    "LengthMsbSet",
-    "NonMinimalLength",
-    "UnmaskedFrameFromClient",
-    "MaskedFrameFromServer",
-    "ContinuationWithoutMessage",
-    "NewMessageInsideFragmentedMessage",
-    "InvalidUtf8",
-    "ClosePayloadOneByte",
-    "InvalidCloseCode",
-    "CloseReasonNotUtf8",
-    "MessageTooBig",
-    "CompressedBitOnWrongFrame",
-    "InflateFailed",
-];
 
 fn put_f64(r: &mut Vec<u8>, n: u64) {
     r.extend_from_slice(&(n as f64).to_le_bytes());
@@ -490,7 +429,7 @@ fn put_event(r: &mut Vec<u8>, event: &Event) {
             match &e.error {
                 Some(error) => {
                     r.push(1);
-                    put_str(r, variant_name(error));
+                    put_str(r, error.name());
                     put_str(r, &error.to_string());
                     put_str(r, error.rule());
                 }
