@@ -56,6 +56,9 @@ const KIND_PING: u8 = 7;
 const KIND_PONG: u8 = 8;
 const KIND_CLOSE: u8 = 9;
 
+/// The largest record buffer kept between drains.
+const RECORDS_KEEP: usize = 256;
+
 /// Status returned when an error record was written.
 const LOCAL_ERROR: i32 = -1;
 const REMOTE_ERROR: i32 = -2;
@@ -159,6 +162,10 @@ impl Engine {
     /// may change the state or queue a reply, so sends made between events keep their order.
     pub fn drain(&mut self, max: u32) -> u32 {
         self.records.clear();
+        if self.records.capacity() > RECORDS_KEEP {
+            // The last batch of a cycle is empty: an idle connection keeps no large buffer.
+            self.records = Vec::new();
+        }
         for i in 0..max {
             let event = match (&mut self.inner, i) {
                 (Inner::Handshake(ws), 0) => ws.next_event(),

@@ -319,6 +319,10 @@ impl WSConnection {
     /// The next event the peer caused, or `None` when more input is needed.
     pub fn next_event(&mut self) -> Option<Event> {
         if let Some((event, transition)) = self.events.pop_front() {
+            if self.events.is_empty() {
+                // Handshake events are few: do not keep their room for the connection's life.
+                self.events = VecDeque::new();
+            }
             if let Some(transition) = transition {
                 self.set_state(on_receive(self.state, transition));
                 if transition == Receive::Accept {

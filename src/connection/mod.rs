@@ -120,7 +120,8 @@ impl Connection {
         opened: Opened,
     ) -> Self {
         let Opened { out, received, sent, deflate, trace } = opened;
-        let mut reader = Reader::new(role, deflate.as_ref().map(Inflater::new), received, config.trace);
+        let mut reader =
+            Reader::new(role, deflate.as_ref().map(|n| Box::new(Inflater::new(n))), received, config.trace);
         reader.push(trailing_data);
         let writer = Writer::new(role, deflate, sent, config.trace);
         Connection {

@@ -18,6 +18,9 @@ use crate::state::ConnectionType;
 use crate::trace::{FrameTrace, Trace, TraceEntry};
 use crate::utf8::Utf8Validator;
 
+/// The largest input buffer kept once all of it was read.
+const IDLE_KEEP: usize = 512;
+
 /// What the reader produced.
 #[derive(Debug)]
 pub(crate) enum Read {
@@ -63,7 +66,7 @@ pub(crate) struct Reader {
     /// Set once a Close frame was read or the peer failed: later input is ignored (§5.5.1).
     stopped: bool,
     /// Present when permessage-deflate was negotiated.
-    inflater: Option<Inflater>,
+    inflater: Option<Box<Inflater>>,
     /// A failure found after the event that is being handed out first.
     failure: Option<ProtocolError>,
     /// Stream offset of `buf[0]`.
@@ -74,7 +77,7 @@ pub(crate) struct Reader {
 
 impl Reader {
     /// `base`: the stream offset of the first byte this reader will see (after a handshake).
-    pub(crate) fn new(role: ConnectionType, inflater: Option<Inflater>, base: u64, trace: bool) -> Self {
+    pub(crate) fn new(role: ConnectionType, inflater: Option<Box<Inflater>>, base: u64, trace: bool) -> Self {
         Reader {
             role,
             buf: Vec::new(),
@@ -96,6 +99,10 @@ impl Reader {
             return;
         }
         if self.pos == self.buf.len() {
+            // An idle connection should not keep its largest chunk: release big buffers.
+            if self.buf.capacity() > IDLE_KEEP {
+                self.buf = Vec::new();
+            }
             self.buf.clear();
             self.base += self.pos as u64;
             self.pos = 0;

@@ -20,7 +20,7 @@ pub(crate) struct Writer {
     /// Whether that open message is being compressed.
     open_compressed: bool,
     /// Present when permessage-deflate was negotiated.
-    deflate: Option<(Deflater, Negotiated)>,
+    deflate: Option<Box<(Deflater, Negotiated)>>,
     /// Compressed bytes of the current piece.
     compressed: Vec<u8>,
     /// Bytes written so far in this direction, handshake included.
@@ -36,7 +36,7 @@ impl Writer {
             role,
             open: None,
             open_compressed: false,
-            deflate: deflate.map(|n| (Deflater::new(&n), n)),
+            deflate: deflate.map(|n| Box::new((Deflater::new(&n), n))),
             compressed: Vec::new(),
             sent,
             trace: Trace::new(trace),
@@ -73,10 +73,10 @@ impl Writer {
         };
         if first {
             self.open_compressed =
-                compress && self.deflate.as_ref().is_some_and(|(_, n)| n.should_compress(payload.len()));
+                compress && self.deflate.as_ref().is_some_and(|d| d.1.should_compress(payload.len()));
         }
         self.open = if fin { None } else { Some(if text { OpCode::Text } else { OpCode::Binary }) };
-        match &mut self.deflate {
+        match self.deflate.as_deref_mut() {
             Some((deflater, _)) if self.open_compressed => {
                 let mut compressed = std::mem::take(&mut self.compressed);
                 compressed.clear();
