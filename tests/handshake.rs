@@ -292,14 +292,25 @@ fn rejections_with_and_without_a_body() {
 
 #[test]
 fn a_bodiless_status_is_a_rejection_without_body() {
-    // RFC 9112 §6.3: 1xx, 204 and 304 responses end at their head whatever they declare.
-    for status in ["100 Continue", "204 No Content", "304 Not Modified"] {
+    // RFC 9112 §6.3: 204 and 304 responses end at their head whatever they declare.
+    for status in ["204 No Content", "304 Not Modified"] {
         let wire = format!("HTTP/1.1 {status}\r\n\r\n");
         let got = feed_every_way(|| client_after(chat_request()), wire.as_bytes(), false);
         let code = status[..3].parse().unwrap();
         let expected = RejectConnection { status_code: code, headers: vec![], has_body: false };
         assert_eq!(got.events, [Event::RejectConnection(expected)], "{status}");
         assert_eq!(got.state, Closed, "{status}");
+    }
+}
+
+#[test]
+fn interim_responses_before_the_101_are_skipped() {
+    // RFC 9110 §15.2: a client must accept 1xx responses before the final one.
+    for interim in ["HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"] {
+        let wire = format!("{interim}{RESPONSE}");
+        let got = feed_every_way(|| client_after(chat_request()), wire.as_bytes(), false);
+        assert!(matches!(got.events.as_slice(), [Event::AcceptConnection(_)]), "{interim}: {:?}", got.events);
+        assert_eq!(got.state, ConnectionState::Open, "{interim}");
     }
 }
 
