@@ -173,13 +173,21 @@ impl WSConnection {
         match &mut self.phase {
             Phase::Over if self.state == ConnectionState::Connecting => Err(LocalProtocolError::HandshakeFailed.into()),
             Phase::Over => Ok(()),
-            Phase::Requested { .. } | Phase::Accepted => {
-                // Bounded like any message: a server may take its time to accept.
+            Phase::Requested { .. } => {
+                // A client MUST wait for the response before sending (RFC 6455 §4.1); what it
+                // sends anyway is kept for the connection, bounded like one message, since a
+                // server may take its time to accept.
                 let max = self.config.max_message_size.saturating_add(MAX_HEADER_LEN);
                 if self.trailing.len().saturating_add(bytes.len()) > max {
                     self.trailing = Vec::new();
                     return Err(self.fail(HandshakeError::EarlyData { max: self.config.max_message_size }).into());
                 }
+                self.trailing.extend_from_slice(bytes);
+                Ok(())
+            }
+            Phase::Accepted => {
+                // The 101 arrived; its event is not drained yet. These bytes are the
+                // connection's, buffered as the connection buffers undrained input.
                 self.trailing.extend_from_slice(bytes);
                 Ok(())
             }

@@ -208,6 +208,13 @@ impl Connection {
                 Some(event)
             }
             Read::Fail(error) => Some(Event::CloseConnection(self.fail(error))),
+            Read::NeedMore if self.eof && self.state == ConnectionState::RemoteClosing => {
+                // The peer's Close was received (and handed out): that is the close code
+                // (RFC 6455 §7.1.5), so the end of the stream closes without another event.
+                self.reader.stop();
+                self.set_state(on_receive(self.state, Receive::End));
+                None
+            }
             Read::NeedMore if self.eof => {
                 // RFC 6455 §7.1.5: closed without a Close frame, "_The WebSocket Connection
                 // Close Code_ is considered to be 1006".

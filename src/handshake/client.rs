@@ -284,6 +284,10 @@ impl BodyReader {
             return Ok(&[]);
         };
         self.line.extend_from_slice(&data[..=lf]);
+        if self.line.len() > MAX_LINE {
+            // The same limit whether the line came in one piece or several.
+            return Err(bad("chunk line too long"));
+        }
         let line = std::mem::take(&mut self.line);
         let blank = line == b"\r\n" || line == b"\n";
         match self.chunk {
@@ -432,6 +436,13 @@ mod tests {
         }
         let mut reader = BodyReader::new(BodyFraming::Chunked);
         assert!(reader.push(b"zz\r\n").is_err());
+        // A trailer line over the limit fails whether it comes whole or in pieces.
+        let long = [&b"0\r\nX-Long: "[..], &[b'a'; 5000], b"\r\n\r\n"].concat();
+        for cut in [0, 10, 3000, long.len()] {
+            let mut reader = BodyReader::new(BodyFraming::Chunked);
+            let whole = reader.push(&long[..cut]).and_then(|_| reader.push(&long[cut..]));
+            assert!(whole.is_err(), "cut {cut}");
+        }
         let mut reader = BodyReader::new(BodyFraming::Chunked);
         assert!(reader.push(b"1\r\nabc\r\n").is_err());
     }
