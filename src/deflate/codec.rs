@@ -284,6 +284,9 @@ impl Inflater {
             match result {
                 Ok(Status::StreamEnd) => self.ended = true,
                 Ok(_) => {}
+                // What was inflated before the bad data already broke the budget: in stream
+                // order that came first, however the message was split.
+                Err(_) if out.len() > limit => return Err(InflateError::TooBig { limit: budget }),
                 Err(e) => {
                     let why = z.error_message().unwrap_or(e.as_str());
                     return Err(InflateError::Corrupt(why.to_owned()));

@@ -354,3 +354,19 @@ fn hostile_input_never_panics() {
         }
     }
 }
+
+/// fuzz/regressions/inflate/budget_before_corruption: a literal, then an invalid distance.
+/// The literal already breaks a zero budget, so the budget is what fails — fed whole or in
+/// any pieces (the fuzzer found whole input reporting the corruption instead).
+#[test]
+fn a_budget_broken_before_corrupt_data_is_too_big_however_split() {
+    let msg = [0x3b, 0x00, 0xff, 0x00];
+    for cut in 0..=msg.len() {
+        let mut inflater = Inflater::new(&takeover());
+        let mut out = Vec::new();
+        // A zero budget stays zero: nothing may be inflated before or after the cut.
+        let first = inflater.inflate(&msg[..cut], false, &mut out, 0);
+        let result = first.and_then(|()| inflater.inflate(&msg[cut..], true, &mut out, 0));
+        assert!(matches!(result, Err(InflateError::TooBig { .. })), "cut {cut}: {result:?}");
+    }
+}
