@@ -22,6 +22,7 @@ case $target in
     # Longer than the 4096-byte chunk-line limit of a rejection's chunked body.
     handshake_client) max_len=8192 ;;
     pair) max_len=4096 ;;
+    inflate) max_len=4096 ;;
     *) echo "unknown target $target; $usage" >&2; exit 2 ;;
 esac
 
