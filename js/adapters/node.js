@@ -1,17 +1,84 @@
 // Node adapter: sockets of `net`, `tls` and `http` as WebSocket endpoints, through the
-// WHATWG streams adapter (`Duplex.toWeb`).
+// WHATWG streams adapter.
 
 import net from "node:net";
 import tls from "node:tls";
-import { Duplex } from "node:stream";
 import { acceptStream, connectStream } from "./streams.js";
 
 export { HandshakeError, WebSocketStreamEndpoint } from "./streams.js";
 
-/** A Node socket as a `{ readable, writable }` byte transport. */
+/** Bytes the readable side holds before it pauses the socket (TCP then slows the peer). */
+const READ_HIGH_WATER_MARK = 64 * 1024;
+
+/**
+ * A Node socket as a `{ readable, writable }` byte transport.
+ *
+ * Not `Duplex.toWeb`: its streams end only when *both* directions are finished, so on an
+ * `http.Server` upgrade socket (allowHalfOpen) the peer's FIN never ends the readable, and
+ * closing the writable waits for the peer's FIN. Here the readable ends with the peer's FIN
+ * (or a reset), the writable's close sends ours, and reading pauses the socket once
+ * READ_HIGH_WATER_MARK bytes wait unread.
+ */
 export function socketTransport(socket) {
   socket.setNoDelay?.(true);
-  const { readable, writable } = Duplex.toWeb(socket);
+  let ended = false;
+  const readable = new ReadableStream(
+    {
+      start(controller) {
+        const end = (error) => {
+          if (ended) return;
+          ended = true;
+          if (error) controller.error(error);
+          else controller.close();
+        };
+        socket.on("data", (chunk) => {
+          if (ended) return;
+          controller.enqueue(chunk);
+          if (controller.desiredSize <= 0) socket.pause();
+        });
+        socket.once("end", () => end());
+        socket.once("error", (error) => end(error));
+        socket.once("close", () => end());
+      },
+      pull() {
+        socket.resume();
+      },
+      cancel() {
+        ended = true;
+        socket.destroy();
+      },
+    },
+    { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+  );
+  const writable = new WritableStream({
+    write(chunk) {
+      if (socket.destroyed || socket.writableEnded) throw new Error("wsproto: the socket is closed");
+      if (socket.write(chunk)) return undefined;
+      // Back-pressure: the next write waits until the socket drained its buffer.
+      return new Promise((resolve, reject) => {
+        const settle = (error) => {
+          socket.off("drain", drained);
+          socket.off("close", closed);
+          if (error) reject(error);
+          else resolve();
+        };
+        const drained = () => settle();
+        const closed = () => settle(new Error("wsproto: the socket closed"));
+        socket.on("drain", drained);
+        socket.on("close", closed);
+      });
+    },
+    close() {
+      if (socket.destroyed || socket.writableFinished) return undefined;
+      return new Promise((resolve) => {
+        socket.once("close", resolve);
+        socket.end(resolve); // resolves once our FIN is written, whatever the peer does
+      });
+    },
+    abort() {
+      socket.destroy();
+    },
+  });
   return { readable, writable };
 }
 

@@ -46,6 +46,25 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
+/** Resolves `value` after `ms` unless cancelled first; never keeps a finished process alive. */
+function timer(ms, value) {
+  let id;
+  const promise = new Promise((resolve) => {
+    id = setTimeout(resolve, ms, value);
+  });
+  return { promise, cancel: () => clearTimeout(id) };
+}
+
+/** `promise`, or `value` after `ms`, whichever comes first (the timer is cleared either way). */
+async function raceTimeout(promise, ms, value) {
+  const t = timer(ms, value);
+  try {
+    return await Promise.race([promise, t.promise]);
+  } finally {
+    t.cancel();
+  }
+}
+
 /** Concatenates byte chunks. */
 function concat(chunks) {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -74,6 +93,7 @@ export class WebSocketStreamEndpoint {
   #closeTimeout;
   #pumping = null;
   #finished = false;
+  #freed = false;
 
   /** @internal */
   constructor(ws, transport, { closeTimeout = CLOSE_TIMEOUT_MS } = {}) {
@@ -89,19 +109,21 @@ export class WebSocketStreamEndpoint {
 
   /** @internal Writes whatever the engine has queued, waiting for the transport. */
   async _flush() {
+    if (this.#freed) return;
     const out = this.#ws.bytesToSend();
     if (out.length) await this.#writer.write(out);
   }
 
   /** @internal Reads one chunk from the transport into the engine; false at its end. */
   async _readChunk() {
-    if (this.#eof) return false;
+    if (this.#eof || this.#freed) return false;
     let chunk;
     try {
       chunk = await this.#reader.read();
     } catch {
       chunk = { done: true };
     }
+    if (this.#freed) return false;
     if (chunk.done) {
       this.#eof = true;
       this.#ws.receiveData(null);
@@ -114,6 +136,7 @@ export class WebSocketStreamEndpoint {
   /** @internal Drains engine events; returns the handshake events for the caller. */
   _drain() {
     const handshake = [];
+    if (this.#freed) return handshake;
     for (const event of this.#ws.events()) {
       if (event instanceof TextMessage || event instanceof BytesMessage) {
         this.#messages.push(event.data);
@@ -146,6 +169,7 @@ export class WebSocketStreamEndpoint {
     );
     const writable = new WritableStream({
       async write(chunk) {
+        if (self.#finished) throw new TypeError("wsproto: the WebSocket is closed");
         if (typeof chunk === "string") self.#ws.send(new TextMessage({ data: chunk }));
         else self.#ws.send(new BytesMessage({ data: chunk }));
         await self._flush();
@@ -167,19 +191,42 @@ export class WebSocketStreamEndpoint {
     this.#finish();
   }
 
-  /** One read-feed-drain-flush cycle of the message phase. */
+  /**
+   * One cycle of the message phase: deliver what the engine already decoded (a handshake
+   * read can carry messages, a Ping or a Close after it), else read one chunk; then write
+   * what the engine queued (pongs, the close echo). Finishes at the end of the stream or
+   * once the connection is CLOSED, without waiting for bytes that will never come.
+   */
   #step() {
     this.#pumping ??= (async () => {
       try {
-        const more = await this._readChunk();
         this._drain();
+        if (this.#messages.length === 0 && this.#ws.state !== ConnectionState.CLOSED && !this.#eof) {
+          await this._readChunk();
+          this._drain();
+        }
         await this._flush();
-        if (!more || this.#ws.state === ConnectionState.CLOSED) await this.#finish();
+      } catch {
+        // A write failed: the transport is gone. Nothing more can be sent or received.
+        this.#transportEnded();
       } finally {
         this.#pumping = null;
       }
+      if (!this.#freed && (this.#eof || this.#ws.state === ConnectionState.CLOSED)) await this.#finish();
     })();
     return this.#pumping;
+  }
+
+  /** The transport failed: the engine sees the end of the stream (1006 unless closed). */
+  #transportEnded() {
+    if (this.#eof || this.#freed) return;
+    this.#eof = true;
+    try {
+      this.#ws.receiveData(null);
+    } catch {
+      // Already closed: the end of the stream changes nothing.
+    }
+    this._drain();
   }
 
   async #finish() {
@@ -193,10 +240,12 @@ export class WebSocketStreamEndpoint {
     // RFC 6455 §7.1.1: the server closes the TCP connection first; a client waits for it
     // (bounded by the close timeout) before closing its side.
     if (this.#ws.connectionType === ConnectionType.CLIENT && !this.#eof) {
-      await Promise.race([this.#drainToEnd(), new Promise((r) => setTimeout(r, this.#closeTimeout))]);
+      await raceTimeout(this.#drainToEnd(), this.#closeTimeout);
     }
-    await this.#writer.close().catch(() => {});
+    // Bounded too: a transport's close may wait for the peer (a FIN that never comes).
+    await raceTimeout(this.#writer.close().catch(() => {}), this.#closeTimeout);
     this.#reader.cancel().catch(() => {});
+    this.#freed = true;
     this.#ws.free();
     this.#closed.resolve({ closeCode: this.#closeCode ?? 1006, reason: this.#closeReason });
   }
@@ -215,7 +264,6 @@ export class WebSocketStreamEndpoint {
       this.#ws.send(new CloseConnection({ code: closeCode, reason }));
       await this._flush().catch(() => {});
     }
-    const timer = new Promise((r) => setTimeout(r, this.#closeTimeout, "timeout"));
     const untilClosed = (async () => {
       // Messages still arriving are dropped: the application asked to close.
       while (!this.#finished) {
@@ -223,7 +271,7 @@ export class WebSocketStreamEndpoint {
         this.#messages.length = 0;
       }
     })();
-    if ((await Promise.race([untilClosed, timer])) === "timeout") await this.#finish();
+    if ((await raceTimeout(untilClosed, this.#closeTimeout, "timeout")) === "timeout") await this.#finish();
     return this.closed;
   }
 }
@@ -259,6 +307,8 @@ export function connectStream(url, transport, options = {}) {
       const more = await endpoint._readChunk();
       for (const event of endpoint._drain()) {
         if (event instanceof AcceptConnection) {
+          // What arrived with the 101 may already have queued an answer (a Pong).
+          await endpoint._flush();
           endpoint._open(event.subprotocol ?? "", ws.extensions);
           return;
         }

@@ -4,6 +4,7 @@
 //   client for fragments/pings/drops) ↔ ws WebSocketServer.
 import { after, afterEach, before, describe, test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import WebSocket, { WebSocketServer } from "ws";
@@ -176,9 +177,11 @@ for (const deflate of modes) {
 
     test("ws drops the TCP connection mid-message: we report 1006 and free everything", async () => {
       const c = await wsClient(url("/adapter/hold", "peer-drop"), deflate);
-      c.ws.send(big);
-      await sleep(100);
-      c.ws.terminate(); // destroys the socket: the 16 MiB message is cut short
+      // Incompressible, so that deflate cannot make it fit in the socket buffers: our side
+      // reads nothing yet, and the socket is destroyed once a good part of it is on the wire.
+      c.ws.send(randomBytes(BIG_SIZE));
+      await until(() => c.ws._socket.bytesWritten > MiB, 10_000, "ws writing the message");
+      c.ws.terminate();
       await c.closed;
       const r = await rec("peer-drop");
       ours.release("peer-drop-" + deflate);
