@@ -35,6 +35,7 @@ const DEFAULTS = Object.freeze({
   streamMessages: false,
   extensions: [],
   trace: false,
+  negotiatedExtensions: "",
 });
 
 function defaultRandom(buf) {
@@ -64,6 +65,9 @@ function checkOptions(options) {
   }
   if (!Array.isArray(o.extensions) || o.extensions.some((e) => !(e instanceof PerMessageDeflate))) {
     throw new TypeError("wsproto: extensions must be an array of PerMessageDeflate instances");
+  }
+  if (typeof o.negotiatedExtensions !== "string") {
+    throw new TypeError("wsproto: negotiatedExtensions must be the agreed Sec-WebSocket-Extensions text, e.g. 'permessage-deflate'");
   }
   if (typeof o.random !== "function") {
     throw new TypeError("wsproto: random must be a function (buf: Uint8Array) => void that fills buf");
@@ -197,6 +201,7 @@ class Base {
       source,
       extensions.finish(),
       o.trace,
+      handshake ? "" : o.negotiatedExtensions,
     );
     this.#connectionType = connectionType;
     // Frees the wasm side of a connection that was dropped without free().

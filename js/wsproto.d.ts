@@ -267,7 +267,12 @@ export interface FrameTraceEntry {
   payloadLength: number;
 }
 
-/** One thing the engine did. A received frame is traced before it is checked, so a refused frame shows too. */
+/**
+ * One thing the engine did. A received frame is traced before its fields are checked, so a
+ * frame refused for them shows too; one refused for its length encoding (RFC 6455 §5.2)
+ * appears only as `failed`. `failed.offset` is where reading stood: the refused frame's
+ * start, or inside its payload for rules checked there (UTF-8, close payloads, inflation).
+ */
 export type TraceEntry =
   | { type: "handshakeReceived" | "handshakeSent"; length: number }
   | FrameTraceEntry
@@ -320,7 +325,14 @@ export declare class WSConnection extends BaseConnection {
   initiateUpgradeConnection(headers: HeadersInit, target: string, method?: string): void;
 }
 
+/** Options of a `Connection`, whose handshake happened elsewhere. */
+export interface BareConnectionOptions extends ConnectionOptions {
+  /** The server's `Sec-WebSocket-Extensions` answer that the handshake agreed on, e.g. `"permessage-deflate; server_no_context_takeover"`. Default "" (none). */
+  negotiatedExtensions?: string;
+}
+
 /** A connection whose handshake happened elsewhere (e.g. HTTP/2 extended CONNECT, RFC 8441). Starts OPEN. */
 export declare class Connection extends BaseConnection {
-  constructor(connectionType: ConnectionType, options?: ConnectionOptions);
+  /** @throws Error when `negotiatedExtensions` is not a valid permessage-deflate answer. */
+  constructor(connectionType: ConnectionType, options?: BareConnectionOptions);
 }

@@ -22,5 +22,6 @@ stage "build the package" bash scripts/build.sh
 stage "JavaScript API" node --test tests/js/
 stage "examples over real sockets" node --test tests/examples/*.test.js
 stage "TypeScript declarations" node_modules/.bin/tsc -p tests/types
+stage "inspector (www, Chromium)" node --test tests/www/*.test.js
 stage "runtimes (Node, Deno, workerd, Chromium)" node --test tests/runtimes/*.test.mjs
 printf '\nall stages passed in %ss\n' "$SECONDS"

@@ -14,6 +14,8 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::deflate::Negotiated;
+
 use crate::{
     AcceptConnection, BytesMessage, CloseConnection, Config, Connection, ConnectionType, Error, Event, Extension,
     FrameTrace, Headers, LocalProtocolError, PerMessageDeflate, Ping, Pong, RandomSource, RejectConnection, RejectData,
@@ -92,6 +94,7 @@ impl Engine {
         random: JsValue,
         extensions: &[u8],
         trace: bool,
+        agreed: &str,
     ) -> Result<Engine, JsError> {
         let supported = Cursor { buf: extensions, pos: 0 }
             .extensions()
@@ -119,7 +122,13 @@ impl Engine {
                 WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?,
             ))
         } else {
-            Inner::Bare(Box::new(Connection::new(role, config, rng, &[]).map_err(|e| JsError::new(&e.to_string()))?))
+            // A bare connection is told what its unseen handshake agreed on (RFC 8441).
+            let deflate = match agreed {
+                "" => None,
+                header => Some(Negotiated::from_response(role, header).map_err(|e| JsError::new(&e))?),
+            };
+            let connection = Connection::with_deflate(role, config, rng, &[], deflate);
+            Inner::Bare(Box::new(connection.map_err(|e| JsError::new(&e.to_string()))?))
         };
         Ok(Engine { inner, records: Vec::new() })
     }

@@ -1761,3 +1761,32 @@ fn streamed_pieces_of_a_compressed_message_add_up_to_it() {
         }
     }
 }
+
+/// RFC 8441: a handshake the engine did not see; both ends are told the server's answer.
+#[test]
+fn connections_told_the_agreed_extension_talk_compressed() {
+    use wsproto::deflate::Negotiated;
+    use wsproto::{BytesMessage, Connection, TextMessage};
+    for answer in [
+        "permessage-deflate",
+        "permessage-deflate; server_no_context_takeover; client_max_window_bits=9",
+        "permessage-deflate; server_max_window_bits=10; client_no_context_takeover",
+    ] {
+        let side = |role| {
+            let negotiated = Negotiated::from_response(role, answer).unwrap();
+            Connection::with_deflate(role, Config::default(), Box::new(SeededRandom::new(5)), &[], Some(negotiated))
+                .unwrap()
+        };
+        let (mut client, mut server) = (side(Client), side(Server));
+        let text = "compressible ".repeat(400);
+        client.send(TextMessage::new(text.clone())).unwrap();
+        let wire = client.bytes_to_send();
+        assert!(wire.len() < text.len() / 4 && wire[0] & 0x40 != 0, "{answer}: {} bytes, not compressed", wire.len());
+        server.receive_data(Some(&wire)).unwrap();
+        assert_eq!(server.next_event(), Some(Event::TextMessage(TextMessage::new(text.clone()))), "{answer}");
+        server.send(BytesMessage::new(text.as_bytes().to_vec())).unwrap();
+        client.receive_data(Some(&server.bytes_to_send())).unwrap();
+        assert_eq!(client.next_event(), Some(Event::BytesMessage(BytesMessage::new(text.into_bytes()))), "{answer}");
+    }
+    assert!(Negotiated::from_response(Client, "permessage-deflate; x=1").is_err());
+}

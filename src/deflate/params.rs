@@ -94,6 +94,24 @@ impl Negotiated {
     pub fn should_compress(&self, len: usize) -> bool {
         !self.compress_no_context_takeover || len >= self.threshold
     }
+
+    /// The parameters an endpoint in `role` uses when a handshake it did not see (HTTP/2
+    /// extended CONNECT, RFC 8441, or a host's own HTTP layer) agreed on `response`, the
+    /// server's `Sec-WebSocket-Extensions` value for permessage-deflate. Level and threshold
+    /// are the defaults.
+    pub fn from_response(role: crate::ConnectionType, response: &str) -> Result<Negotiated, String> {
+        let client = PerMessageDeflate::default().finalize(response)?;
+        Ok(match role {
+            crate::ConnectionType::Client => client,
+            crate::ConnectionType::Server => Negotiated {
+                compress_window_bits: client.decompress_window_bits,
+                decompress_window_bits: client.compress_window_bits,
+                compress_no_context_takeover: client.decompress_no_context_takeover,
+                decompress_no_context_takeover: client.compress_no_context_takeover,
+                ..client
+            },
+        })
+    }
 }
 
 impl PerMessageDeflate {
