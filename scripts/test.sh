@@ -19,6 +19,7 @@ stage "clippy (wasm)" cargo clippy --lib --target wasm32-unknown-unknown --no-de
 stage "cargo test" cargo test --all-targets
 stage "doc tests" cargo test --doc
 stage "build the package" bash scripts/build.sh
+stage "bench check (tiny scale, answers only)" bash -c 'bash bench/setup.sh && node bench/check.mjs'
 stage "JavaScript API" node --test tests/js/
 stage "examples over real sockets" node --test tests/examples/*.test.js
 stage "TypeScript declarations" node_modules/.bin/tsc -p tests/types
