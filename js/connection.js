@@ -159,7 +159,9 @@ const registry = new FinalizationRegistry((engine) => engine.free());
 
 class Base {
   #engine;
+  /** Events decoded from wasm but not yet handed out, from `#next` on. */
   #pending = [];
+  #next = 0;
   #connectionType;
   /**
    * What the `random` option threw during the last call into wasm, to rethrow after it. A
@@ -198,7 +200,7 @@ class Base {
       o.autoPong,
       o.autoClose,
       o.streamMessages,
-      source,
+      random === defaultRandom ? null : source,
       extensions.finish(),
       o.trace,
       handshake ? "" : o.negotiatedExtensions,
@@ -253,15 +255,19 @@ class Base {
   /** Drains the events the peer caused, in order. States change as events are drained. */
   *events() {
     for (;;) {
-      if (this.#pending.length === 0) {
+      if (this.#next === this.#pending.length) {
         const engine = this.#live;
         const len = engine.drain(BATCH);
         this.#check(0);
+        this.#pending.length = 0;
+        this.#next = 0;
         if (len === 0) return;
         readEvents(this.#records(engine.records_ptr(), len), this.#pending);
       }
-      // Shift before yielding: a consumer that stops early leaves the rest for next time.
-      yield this.#pending.shift();
+      // Advance before yielding: a consumer that stops early leaves the rest for next time.
+      const event = this.#pending[this.#next];
+      this.#pending[this.#next++] = undefined;
+      yield event;
     }
   }
 

@@ -27,8 +27,46 @@ extern "C" {
     fn fill_random(source: &JsValue, buf: &mut [u8]);
 }
 
-/// Randomness from a JavaScript function `(buf: Uint8Array) => void`, fetched 64 bytes
-/// (16 masking keys) at a time so that the boundary is not crossed per frame.
+#[wasm_bindgen]
+extern "C" {
+    // Every host we serve has Web Crypto on the global object (Node 19+, Deno, workerd,
+    // browsers); it never throws for 64 KiB or less.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn crypto_fill(buf: &mut [u8]);
+}
+
+/// The default source: one 8 KiB pool of `crypto.getRandomValues` bytes (2048 masking keys
+/// per crossing) shared by every connection of the instance, so a connection costs no pool.
+struct CryptoRandom;
+
+struct Pool {
+    bytes: Vec<u8>,
+    used: usize,
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<Pool> = const { std::cell::RefCell::new(Pool { bytes: Vec::new(), used: 0 }) };
+}
+
+impl RandomSource for CryptoRandom {
+    fn fill(&mut self, dest: &mut [u8]) {
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            for byte in dest {
+                if pool.used == pool.bytes.len() {
+                    pool.bytes.resize(8192, 0);
+                    crypto_fill(&mut pool.bytes);
+                    pool.used = 0;
+                }
+                *byte = pool.bytes[pool.used];
+                pool.used += 1;
+            }
+        });
+    }
+}
+
+/// Randomness from the application's own `random` option, fetched 64 bytes (16 masking
+/// keys) at a time: a replaceable source is for tests and replays, not for speed.
 struct JsRandom {
     source: JsValue,
     pool: [u8; 64],
@@ -116,7 +154,12 @@ impl Engine {
             extensions: supported,
             trace,
         };
-        let rng = Box::new(JsRandom { source: random, pool: [0; 64], used: 64 });
+        // `random` is null for the default source.
+        let rng: Box<dyn RandomSource> = if random.is_null() {
+            Box::new(CryptoRandom)
+        } else {
+            Box::new(JsRandom { source: random, pool: [0; 64], used: 64 })
+        };
         let inner = if handshake {
             Inner::Handshake(Box::new(
                 WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?,

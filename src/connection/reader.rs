@@ -313,7 +313,10 @@ impl Reader {
             }
             _ => self.data.extend_from_slice(piece),
         }
-        if message.text {
+        // A whole message in one piece, delivered whole: the String conversion below checks
+        // it at once, so checking it here as well would only do the work twice.
+        let checked_on_delivery = message_finished && start == 0 && !config.stream_messages;
+        if message.text && !checked_on_delivery {
             // Fail fast: the piece is checked as soon as it is here, whatever comes next.
             let pending = message.utf8.pending_len();
             if let Err(e) = message.utf8.feed(&self.data[start..]) {
@@ -353,6 +356,14 @@ impl Reader {
             let text = message.text;
             self.message = None;
             let data = std::mem::take(&mut self.data);
+            if text && checked_on_delivery {
+                let data = String::from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?;
+                return Ok(Progress::Event(Event::TextMessage(TextMessage {
+                    data,
+                    frame_finished: true,
+                    message_finished: true,
+                })));
+            }
             return Ok(Progress::Event(message_event(text, data, true, true)));
         }
         // Streaming: hand out what is here, holding back an unfinished character.
