@@ -27,7 +27,8 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
-fn serve(mut socket: TcpStream) -> Result<(), Box<dyn std::error::Error>> {
+/// One connection, start to finish: the guide's loop.
+pub fn serve(mut socket: TcpStream) -> Result<(), Box<dyn std::error::Error>> {
     let mut ws = WSConnection::new(ConnectionType::Server, Config::default())?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {

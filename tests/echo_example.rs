@@ -1,9 +1,9 @@
-//! Runs `examples/echo_server.rs` for real and talks to it over a loopback socket with the
-//! engine's own client.
+//! Runs `examples/echo_server.rs`'s connection loop for real and talks to it over a loopback
+//! socket with the engine's own client. The example is compiled into this test as a module:
+//! `cargo test` builds examples as tests, so there is no plain binary to start.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use wsproto::{
@@ -11,24 +11,20 @@ use wsproto::{
     TextMessage, WSConnection,
 };
 
-struct Server(Child);
+#[path = "../examples/echo_server.rs"]
+#[allow(dead_code)]
+mod echo_server;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the example on a free port; `cargo test` builds examples next to the test binaries.
-fn start_server() -> (Server, u16) {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let mut child = Command::new(dir.join("echo_server")).arg("0").stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
-    (Server(child), port)
+/// Serves the example's loop on a free loopback port, a thread per connection.
+fn start_server() -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || echo_server::serve(stream));
+        }
+    });
+    port
 }
 
 /// Writes what the engine has queued, then reads until an event arrives (or the peer closes).
@@ -50,7 +46,7 @@ fn round_trip(ws: &mut WSConnection, socket: &mut TcpStream) -> Vec<Event> {
 
 #[test]
 fn the_echo_server_echoes_over_a_real_socket() {
-    let (_server, port) = start_server();
+    let port = start_server();
     let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut ws =
@@ -86,7 +82,7 @@ fn the_echo_server_echoes_over_a_real_socket() {
 
 #[test]
 fn the_echo_server_answers_a_bad_handshake_with_the_hint() {
-    let (_server, port) = start_server();
+    let port = start_server();
     let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     socket.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").unwrap();

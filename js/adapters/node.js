@@ -36,9 +36,9 @@ export function socketTransport(socket) {
           controller.enqueue(chunk);
           if (controller.desiredSize <= 0) socket.pause();
         });
-        socket.once("end", () => end());
-        socket.once("error", (error) => end(error));
-        socket.once("close", () => end());
+        socket.on("end", () => end());
+        socket.on("error", (error) => end(error));
+        socket.on("close", () => end());
       },
       pull() {
         socket.resume();

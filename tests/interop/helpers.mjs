@@ -7,6 +7,7 @@
 // Not a test file: `node --test tests/interop/*.test.js` runs the *.test.js next to it.
 
 import { spawn } from "node:child_process";
+import { test as nodeTest } from "node:test";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -73,6 +74,30 @@ export function isBigPayload(bytes) {
 
 export const textLarge = () => TEXT_UNIT.repeat(TEXT_REPEAT);
 
+/**
+ * Text whose only long matches are at distances 300, 700, 5,000 and 40,000 bytes: a
+ * compressor that refers further back than the window it agreed to (256 bytes at
+ * window bits 8) makes the peer's zlib fail with "invalid distance too far back".
+ */
+export function windowProbe() {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const block = (n) => Array.from({ length: n }, () => String.fromCharCode(97 + ((next() >> 8) % 26))).join("");
+  const parts = [];
+  for (const distance of [300, 700, 5000, 40000]) {
+    const b = block(distance);
+    parts.push(b, b, "ü€🌍");
+  }
+  return parts.join("");
+}
+
+/** permessage-deflate offers with parameters (the client's side of RFC 7692 §7.1). */
+export const DEFLATE_OFFERS = [
+  { serverMaxWindowBits: 8, clientMaxWindowBits: 8 },
+  { serverMaxWindowBits: 9, clientMaxWindowBits: 15 },
+  { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 },
+];
+
 /** The same constants, as JSON for peers in other languages. */
 export function plan(extra = {}) {
   return {
@@ -86,6 +111,7 @@ export function plan(extra = {}) {
     binaryFragments: BINARY_FRAGMENTS,
     clientClose: CLIENT_CLOSE,
     serverClose: SERVER_CLOSE,
+    windowProbe: windowProbe(),
     ...extra,
   };
 }
@@ -129,6 +155,22 @@ export function instrumentEngines() {
     return free.call(this);
   };
   return live;
+}
+
+/**
+ * node:test's `test` with a deadline (a hang fails the test, not the run) and, once the test
+ * body passed, a check that every engine it created has been freed (engines left by an
+ * earlier failed test are not its business).
+ */
+export function interopTest(timeout) {
+  const alive = instrumentEngines();
+  return (name, fn) =>
+    nodeTest(name, { timeout }, async (t) => {
+      const before = new Set(alive);
+      await fn(t);
+      const mine = () => [...alive].filter((ws) => !before.has(ws)).length;
+      await until(() => mine() === 0, 5000, "every engine of this test freed");
+    });
 }
 
 /** Bytes of the wasm instance's memory (the entry already instantiated it). */
@@ -312,7 +354,10 @@ export async function startOurServer({ pages = {} } = {}) {
     const url = new URL(req.url, "http://x");
     const id = url.searchParams.get("id") ?? `anon-${records.size}`;
     const deflate = url.searchParams.get("deflate") === "1";
-    const options = { extensions: extensionsFor(deflate) };
+    const options = {
+      extensions: extensionsFor(deflate),
+      selectSubprotocol: (offered) => (offered.includes("chat.v2") ? "chat.v2" : null),
+    };
     const rec = { id, path: url.pathname, deflate, socket, received: [] };
     try {
       if (url.pathname.startsWith("/adapter/")) {
@@ -476,6 +521,13 @@ export function spawnPeer(cmd, args, { cwd = REPO, env = process.env, name = cmd
     },
   };
   return peer;
+}
+
+/** examples/echo-server.mjs (the engine on `net`, no adapter) on a free port. */
+export async function startEchoServerExample() {
+  const peer = spawnPeer(process.execPath, [join(REPO, "examples", "echo-server.mjs"), "0"], { name: "echo-server.mjs" });
+  const { raw } = await peer.line((l) => l.raw?.startsWith("listening on"));
+  return { peer, url: raw.match(/ws:\/\/\S+/)[0] };
 }
 
 /** Runs a child to completion; resolves `{ code, stdout, stderr, ms }`. */

@@ -2,13 +2,13 @@
 //   our server (Node adapter `acceptUpgrade` on an http.Server; engine-level endpoint for
 //   fragments/pings/drops) ↔ ws client;   our client (Node adapter `connect`; engine-level
 //   client for fragments/pings/drops) ↔ ws WebSocketServer.
-import { after, afterEach, before, describe, test as nodeTest } from "node:test";
+import { after, before, describe } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import WebSocket, { WebSocketServer } from "ws";
-import { BytesMessage, Ping, Pong, TextMessage } from "wsproto";
+import { BytesMessage, PerMessageDeflate, Ping, Pong, TextMessage } from "wsproto";
 import { connect } from "wsproto/adapters/node";
 import {
   BIG_SIZE,
@@ -16,12 +16,13 @@ import {
   BINARY_FRAGMENTS,
   bigPayload,
   CLIENT_CLOSE,
+  DEFLATE_OFFERS,
   engineConnect,
   encoder,
   extensionsFor,
   FRAGMENTS,
   hex,
-  instrumentEngines,
+  interopTest,
   isBigPayload,
   MiB,
   modeName,
@@ -32,14 +33,15 @@ import {
   TEXT,
   textLarge,
   until,
+  windowProbe,
   within,
 } from "./helpers.mjs";
 
-const live = instrumentEngines();
-/** Every test gets a deadline: a hang fails the test instead of the run. */
-const test = (name, fn) => nodeTest(name, { timeout: 40_000 }, fn);
+const test = interopTest(40_000);
 const WS_VERSION = JSON.parse(readFileSync(new URL("../../node_modules/ws/package.json", import.meta.url))).version;
 const big = bigPayload();
+/** Exactly 16 MiB of UTF-8: 2-, 3- and 4-byte characters. */
+const bigText = "ü€🌍 ".repeat(Math.floor(BIG_SIZE / 10)) + "x".repeat(BIG_SIZE % 10);
 
 /** Splits the UTF-8 of `s` inside multi-byte characters (the peer's fragments). */
 function splitInsideCharacters(s) {
@@ -71,10 +73,6 @@ async function wsClient(url, deflate) {
   return { ws, next, closed, errors };
 }
 
-afterEach(async () => {
-  // Every engine the adapters and endpoints made has been freed.
-  await until(() => live.size === 0, 5000, `all engines freed (${live.size} alive)`);
-});
 
 for (const deflate of modes) {
   describe(`our server ↔ ws ${WS_VERSION} client, ${modeName(deflate)}`, () => {
@@ -99,17 +97,29 @@ for (const deflate of modes) {
       assert.equal(r.received.length, 5);
     });
 
-    test("a 16 MiB message echoes", async (t) => {
+    test("a 16 MiB message echoes, binary and multi-byte text", async (t) => {
       const c = await wsClient(url("/adapter/echo", "big"), deflate);
-      const started = performance.now();
+      let started = performance.now();
       c.ws.send(big);
       const echoed = await c.next();
-      const ms = Math.round(performance.now() - started);
-      t.diagnostic(`16 MiB round trip (ws client → our server → ws client): ${ms} ms`);
+      t.diagnostic(`16 MiB binary round trip (ws client → our server → ws client): ${Math.round(performance.now() - started)} ms`);
       assert.ok(isBigPayload(echoed), `echo of ${echoed.length} bytes`);
-      c.ws.close();
+      started = performance.now();
+      c.ws.send(bigText);
+      const echoedText = await c.next();
+      t.diagnostic(`16 MiB text round trip: ${Math.round(performance.now() - started)} ms`);
+      assert.ok(echoedText === bigText, `text echo of ${echoedText.length} characters`);
+      c.ws.close(1000);
       await c.closed;
       await (await rec("big")).closed;
+    });
+
+    test("a message over maxMessageSize: we fail the connection with 1009", async () => {
+      const c = await wsClient(url("/adapter/echo", "too-big"), deflate);
+      c.ws.send(new Uint8Array(BIG_SIZE + 1));
+      assert.equal((await within(c.closed, 10_000, "ws close")).code, 1009);
+      const { closeCode } = await (await rec("too-big")).closed;
+      assert.equal(closeCode, 1009);
     });
 
     test("fragments sent by ws (fin: false, UTF-8 split inside characters) arrive as one message", async () => {
@@ -225,6 +235,8 @@ async function startWsServer(deflate) {
         return echo();
       case "/close":
         return ws.close(SERVER_CLOSE.code, SERVER_CLOSE.reason);
+      case "/too-big":
+        return ws.send(new Uint8Array(BIG_SIZE + 1));
       case "/fragments": {
         const [a, b, c] = splitInsideCharacters(TEXT);
         ws.send(a, { fin: false, binary: false });
@@ -288,18 +300,31 @@ for (const deflate of modes) {
       assert.equal((await peer.ended("messages")).code, 1000);
     });
 
-    test("a 16 MiB message echoes", async (t) => {
+    test("a 16 MiB message echoes, binary and multi-byte text", async (t) => {
       const ep = connect(peer.url("/echo", "big"), options);
       const { readable, writable } = await ep.opened;
-      const started = performance.now();
       const writer = writable.getWriter();
       const reader = readable.getReader();
+      let started = performance.now();
       await writer.write(big);
       const { value } = await reader.read();
-      t.diagnostic(`16 MiB round trip (our client → ws server → our client): ${Math.round(performance.now() - started)} ms`);
+      t.diagnostic(`16 MiB binary round trip (our client → ws server → our client): ${Math.round(performance.now() - started)} ms`);
       assert.ok(isBigPayload(value), `echo of ${value.length} bytes`);
+      started = performance.now();
+      await writer.write(bigText);
+      const text = (await reader.read()).value;
+      t.diagnostic(`16 MiB text round trip: ${Math.round(performance.now() - started)} ms`);
+      assert.ok(text === bigText, `text echo of ${text.length} characters`);
       reader.releaseLock();
       await ep.close();
+    });
+
+    test("a message over maxMessageSize: we fail the connection with 1009", async () => {
+      const ep = connect(peer.url("/too-big", "too-big"), options);
+      const { readable } = await ep.opened;
+      assert.deepEqual(await readAll(readable), []);
+      assert.equal((await ep.closed).closeCode, 1009);
+      assert.equal((await peer.ended("too-big")).code, 1009);
     });
 
     test("fragments sent by ws (fin: false, UTF-8 split inside characters) arrive as one message", async () => {
@@ -373,3 +398,84 @@ for (const deflate of modes) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------
+// Negotiation with ws: a subprotocol, and permessage-deflate offers with parameters — window
+// bits down to 8 and no context takeover — honoured by both compressors (ws's zlib inflates
+// with the agreed window: a reference beyond it fails the connection).
+
+const offerText = (o) => new PerMessageDeflate(o).offer();
+
+describe(`negotiation: our server ↔ ws ${WS_VERSION} client`, () => {
+  let ours;
+  before(async () => (ours = await startOurServer()));
+  after(() => ours.close());
+  const probe = windowProbe();
+
+  for (const [i, offer] of DEFLATE_OFFERS.entries()) {
+    test(`subprotocol + "${offerText(offer)}"`, async () => {
+      const ws = new WebSocket(ours.url("/adapter/echo", { id: `offer-${i}`, deflate: true }), ["chat.v1", "chat.v2"], {
+        perMessageDeflate: { ...offer, threshold: 0 },
+      });
+      const errors = [];
+      ws.on("error", (e) => errors.push(e.message));
+      await once(ws, "open");
+      assert.equal(ws.protocol, "chat.v2");
+      const r = await ours.connection(`offer-${i}`);
+      const { protocol, extensions } = await r.opened;
+      assert.equal(protocol, "chat.v2");
+      if (offer.serverMaxWindowBits) assert.match(extensions, new RegExp(`server_max_window_bits=${offer.serverMaxWindowBits}`));
+      if (offer.serverNoContextTakeover) assert.match(extensions, /server_no_context_takeover/);
+      for (const message of [probe, probe, TEXT, probe]) {
+        ws.send(message);
+        const [data] = await within(once(ws, "message"), 10_000, "echo");
+        assert.equal(data.toString(), message);
+      }
+      ws.close(1000);
+      const [code] = await once(ws, "close");
+      assert.equal(code, 1000, errors.join(", "));
+      assert.deepEqual(errors, []);
+    });
+  }
+});
+
+describe(`negotiation: our client ↔ ws ${WS_VERSION} WebSocketServer`, () => {
+  let wss;
+  let port;
+  before(async () => {
+    wss = new WebSocketServer({
+      host: "127.0.0.1",
+      port: 0,
+      perMessageDeflate: { threshold: 0 },
+      handleProtocols: (protocols) => (protocols.has("chat.v2") ? "chat.v2" : false),
+    });
+    wss.on("connection", (ws) => {
+      ws.on("error", () => {});
+      ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+    await once(wss, "listening");
+    port = wss.address().port;
+  });
+  after(() => new Promise((resolve) => wss.close(resolve)));
+  const probe = windowProbe();
+
+  for (const offer of DEFLATE_OFFERS) {
+    test(`subprotocol + "${offerText(offer)}"`, async () => {
+      const ep = connect(`ws://127.0.0.1:${port}/`, {
+        protocols: ["chat.v1", "chat.v2"],
+        extensions: [new PerMessageDeflate({ ...offer, threshold: 0 })],
+      });
+      const { readable, writable, protocol, extensions } = await ep.opened;
+      assert.equal(protocol, "chat.v2");
+      assert.match(extensions, /^permessage-deflate/);
+      const writer = writable.getWriter();
+      const reader = readable.getReader();
+      for (const message of [probe, probe, TEXT, probe]) {
+        await writer.write(message);
+        assert.equal((await reader.read()).value, message);
+      }
+      reader.releaseLock();
+      assert.equal((await ep.close()).closeCode, 1000);
+    });
+  }
+});
