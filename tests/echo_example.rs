@@ -21,7 +21,9 @@ fn start_server() -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || echo_server::serve(stream));
+            std::thread::spawn(move || {
+                let _ = echo_server::serve(stream);
+            });
         }
     });
     port
