@@ -22,6 +22,7 @@ stage "build the package" bash scripts/build.sh
 stage "bench check (tiny scale, answers only)" bash -c 'bash bench/setup.sh && node bench/check.mjs'
 stage "JavaScript API" node --test tests/js/
 stage "examples over real sockets" node --test tests/examples/*.test.js
+stage "interop with real peers (ws, Chromium, Deno, Python websockets)" node --test tests/interop/*.test.js
 stage "TypeScript declarations" node_modules/.bin/tsc -p tests/types
 stage "inspector (www, Chromium)" node --test tests/www/*.test.js
 stage "runtimes (Node, Deno, workerd, Chromium)" node --test tests/runtimes/*.test.mjs

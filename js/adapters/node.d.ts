@@ -5,7 +5,11 @@ import type { ClientOptions, ServerOptions, Transport, WebSocketStreamEndpoint }
 
 export { HandshakeError, WebSocketStreamEndpoint } from "./streams.js";
 
-/** A Node socket as a `{ readable, writable }` byte transport. */
+/**
+ * A Node socket as a `{ readable, writable }` byte transport: the readable ends at the
+ * peer's FIN (half-open sockets included), closing the writable sends ours, and reading
+ * pauses the socket once 64 KiB wait unread.
+ */
 export function socketTransport(socket: Duplex): Transport;
 /** Client over TCP (`ws://`) or TLS (`wss://`; `tls` options go to `tls.connect`). */
 export function connect(url: string | URL, options?: ClientOptions & { tls?: object }): WebSocketStreamEndpoint;

@@ -32,9 +32,16 @@ export declare class HandshakeError extends Error {
   readonly body: string | null;
 }
 
-/** One WebSocket over a byte transport, shaped like WebSocketStream. */
+/**
+ * One WebSocket over a byte transport, shaped like WebSocketStream.
+ *
+ * The transport is read only while the application reads `readable` (or `close()` runs):
+ * that is the back-pressure. It is also when Pings are answered and the peer's Close or the
+ * end of the stream is noticed, so an application that stops reading should `close()`.
+ */
 export declare class WebSocketStreamEndpoint {
   readonly opened: Promise<OpenedInfo>;
+  /** Resolves once the connection is over and its engine freed; 1006 when it ended without a Close. */
   readonly closed: Promise<CloseInfo>;
   /** Starts the closing handshake (1000 unless given); resolves when it is over or timed out. */
   close(info?: { closeCode?: number; reason?: string }): Promise<CloseInfo>;
