@@ -133,13 +133,18 @@ export class WebSocketStreamEndpoint {
     return true;
   }
 
-  /** @internal Drains engine events; returns the handshake events for the caller. */
-  _drain() {
+  /**
+   * @internal Drains engine events; returns the handshake events for the caller. With
+   * `oneMessage`, it stops after a message: the engine reads no further (and so fails or
+   * closes nothing) until the application took that message — and perhaps answered it.
+   */
+  _drain(oneMessage = false) {
     const handshake = [];
     if (this.#freed) return handshake;
     for (const event of this.#ws.events()) {
       if (event instanceof TextMessage || event instanceof BytesMessage) {
         this.#messages.push(event.data);
+        if (oneMessage) break;
       } else if (event instanceof CloseConnection) {
         this.#closeCode ??= event.code;
         this.#closeReason = event.reason;
@@ -200,10 +205,10 @@ export class WebSocketStreamEndpoint {
   #step() {
     this.#pumping ??= (async () => {
       try {
-        this._drain();
+        this._drain(true);
         if (this.#messages.length === 0 && this.#ws.state !== ConnectionState.CLOSED && !this.#eof) {
           await this._readChunk();
-          this._drain();
+          this._drain(true);
         }
         await this._flush();
       } catch {
@@ -305,7 +310,7 @@ export function connectStream(url, transport, options = {}) {
     const body = [];
     for (;;) {
       const more = await endpoint._readChunk();
-      for (const event of endpoint._drain()) {
+      for (const event of endpoint._drain(true)) {
         if (event instanceof AcceptConnection) {
           // What arrived with the 101 may already have queued an answer (a Pong).
           await endpoint._flush();
@@ -351,7 +356,7 @@ export function acceptStream(transport, options = {}) {
         if (request.head?.length) ws.receiveData(request.head);
       }
       for (;;) {
-        const asked = endpoint._drain().find((event) => event instanceof Request);
+        const asked = endpoint._drain(true).find((event) => event instanceof Request);
         if (asked) {
           const protocol = selectSubprotocol(asked.subprotocols) ?? null;
           ws.send(new AcceptConnection({ subprotocol: protocol }));
