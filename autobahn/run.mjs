@@ -26,6 +26,9 @@
 //                       --out (what each run leaves there: index.json, run.json)
 //   --deno-subset       deno-server runs DENO_SUBSET (below: 421 cases, about 2 minutes) instead
 //                       of the selected cases; the other configurations are unaffected
+//   --parallel          run the configurations at the same time instead of one after the
+//                       other (wstest and the peer each use about half a core; see
+//                       docs/conformance.md for the times)
 //   --deno-raw          deno-server drives the engine by hand (deno-echo-server.mjs --raw)
 //                       instead of through the streams adapter
 //
@@ -131,6 +134,7 @@ function parseArgs(argv) {
     rescan: false,
     denoRaw: false,
     denoSubset: false,
+    parallel: false,
   };
   const list = (s) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
@@ -145,6 +149,7 @@ function parseArgs(argv) {
     else if (flag === "--rescan") opts.rescan = true;
     else if (flag === "--deno-raw") opts.denoRaw = true;
     else if (flag === "--deno-subset") opts.denoSubset = true;
+    else if (flag === "--parallel") opts.parallel = true;
     else if (flag === "--help" || flag === "-h") usage();
     else usage(`unknown argument ${argv[i]}`);
   }
@@ -607,7 +612,8 @@ function writeDoc(fresh) {
     L.push(
       `Run ${e.date} on ${e.package}${e.commit ? ` (${e.commit})` : ""}, wasm ${e.wasmBytes ?? "?"} bytes; ` +
         `${s.runtime === "Deno" ? `${e.deno} (Node ${e.node} runs wstest's driver)` : `Node ${e.node}`}; ${e.wstest}; ` +
-        `${e.machine}, load average ${e.loadBefore} at the start and ${e.loadAfter ?? "?"} at the end.`,
+        `${e.machine}, load average ${e.loadBefore} at the start and ${e.loadAfter ?? "?"} at the end` +
+        `${e.parallel > 1 ? `, run at the same time as ${e.parallel - 1} other configuration${e.parallel > 2 ? "s" : ""}` : ""}.`,
     );
   }
   L.push("");
@@ -688,9 +694,10 @@ console.log(
   `Autobahn: ${opts.only.map((n) => `${n} (${casesFor(n).length} cases)`).join(", ")} of ${expected.cases.length}; ` +
     `reports in ${relative(REPO, opts.out) || "."}/`,
 );
-const summaries = [];
 const totalStart = performance.now();
-for (const name of opts.only) {
+
+/** Runs (or, with --rescan, reloads) one configuration; resolves to its summary, or null. */
+async function runOne(name) {
   const cfg = CONFIGURATIONS[name];
   const dir = join(opts.out, name);
   let run;
@@ -699,7 +706,7 @@ for (const name of opts.only) {
       run = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
     } catch {
       console.log(`  ${name}: no run.json in ${dir}, skipped`);
-      continue;
+      return null;
     }
   } else {
     rmSync(dir, { recursive: true, force: true });
@@ -711,7 +718,7 @@ for (const name of opts.only) {
     } catch (error) {
       run = { wallMs: 0, caseWall: {}, problems: [error.message] };
     }
-    run.env = { ...env, ...at, loadAfter: loadavg()[0].toFixed(2) };
+    run.env = { ...env, ...at, loadAfter: loadavg()[0].toFixed(2), parallel: opts.parallel ? opts.only.length : 1 };
     run.denoRaw = name === "deno-server" && opts.denoRaw;
     run.cases = casesFor(name);
     writeFileSync(join(dir, "run.json"), JSON.stringify(run));
@@ -719,9 +726,18 @@ for (const name of opts.only) {
   const s = summarize(name, dir, run.cases ?? casesFor(name), run, expected);
   s.env = run.env;
   writeFileSync(join(dir, "summary.json"), JSON.stringify(s, null, 2));
-  printSummary(s);
-  summaries.push(s);
+  if (!opts.parallel) printSummary(s);
+  return s;
 }
+
+let summaries = [];
+if (opts.parallel) {
+  summaries = await Promise.all(opts.only.map(runOne));
+  for (const s of summaries) if (s) printSummary(s);
+} else {
+  for (const name of opts.only) summaries.push(await runOne(name));
+}
+summaries = summaries.filter(Boolean);
 
 const complete = summaries.filter((s) => s.selected === expected.cases.length);
 if (opts.docs && complete.length) writeDoc(complete);
