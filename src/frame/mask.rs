@@ -7,17 +7,43 @@
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     let mut key = key;
     key.rotate_left(offset % 4);
-    // A word at a time: the key repeats every 4 bytes, so an 8-byte word sees it twice.
+    // Whole blocks first (16 or 8 bytes: a multiple of the key's 4), then the tail.
+    let done = xor_blocks(data, key);
+    for (i, byte) in data[done..].iter_mut().enumerate() {
+        *byte ^= key[i % 4];
+    }
+}
+
+/// XORs the longest prefix of whole 16-byte blocks with SIMD128; returns its length.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn xor_blocks(data: &mut [u8], key: [u8; 4]) -> usize {
+    use core::arch::wasm32::{u32x4_splat, u64x2, u64x2_extract_lane as lane, v128_xor};
+    // Lanes are little-endian, so this is the key repeated in memory order.
+    let k = u32x4_splat(u32::from_le_bytes(key));
+    let whole = data.len() - data.len() % 16;
+    for b in data.chunks_exact_mut(16) {
+        // Whole-array conversions, so that even at opt-level "s" this is one v128.load,
+        // one v128.xor and one v128.store per block (checked in the built module).
+        let block: &mut [u8; 16] = b.try_into().unwrap_or_else(|_| unreachable!());
+        let x = u128::from_le_bytes(*block);
+        let v = v128_xor(u64x2(x as u64, (x >> 64) as u64), k);
+        *block = (u128::from(lane::<0>(v)) | (u128::from(lane::<1>(v)) << 64)).to_le_bytes();
+    }
+    whole
+}
+
+/// XORs the longest prefix of whole 8-byte words; returns its length.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn xor_blocks(data: &mut [u8], key: [u8; 4]) -> usize {
+    // An 8-byte word sees the 4-byte key twice.
     let word = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
-    let mut chunks = data.chunks_exact_mut(8);
-    for chunk in &mut chunks {
+    let whole = data.len() - data.len() % 8;
+    for chunk in data.chunks_exact_mut(8) {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(chunk);
         chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
     }
-    for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
-        *byte ^= key[i % 4];
-    }
+    whole
 }
 
 #[cfg(test)]
