@@ -23,6 +23,9 @@ export function bind(exports, glue) {
   wasm = { memory: exports.memory, Engine: glue.Engine };
 }
 
+/** A drained batch's records start with the text area's pointer and length (src/wasm.rs). */
+const RECORDS_HEADER = 8;
+
 /** Events drained from wasm per crossing; only the first of a batch can change the state. */
 const BATCH = 256;
 
@@ -248,8 +251,15 @@ class Base {
   /** Feeds bytes read from the transport; `null` when the transport ended. */
   receiveData(data) {
     const engine = this.#live;
-    if (data === null || data === undefined) this.#check(engine.receive_eof());
-    else this.#check(engine.receive(toBytes(data, "receiveData's argument")));
+    if (data === null || data === undefined) {
+      this.#check(engine.receive_eof());
+      return;
+    }
+    const bytes = toBytes(data, "receiveData's argument");
+    // Written straight into the connection's input buffer: one copy into wasm memory.
+    const at = engine.reserve(bytes.length);
+    new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
+    this.#check(engine.commit(bytes.length));
   }
 
   /** Drains the events the peer caused, in order. States change as events are drained. */
@@ -261,8 +271,8 @@ class Base {
         this.#check(0);
         this.#pending.length = 0;
         this.#next = 0;
-        if (len === 0) return;
-        readEvents(this.#records(engine.records_ptr(), len), this.#pending);
+        if (len === RECORDS_HEADER) return;
+        readEvents(this.#records(engine.records_ptr(), len), new Uint8Array(wasm.memory.buffer), this.#pending);
       }
       // Advance before yielding: a consumer that stops early leaves the rest for next time.
       const event = this.#pending[this.#next];

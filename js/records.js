@@ -15,7 +15,18 @@ import {
   TextMessage,
 } from "./events.js";
 
-const KIND = { REQUEST: 1, ACCEPT: 2, REJECT: 3, REJECT_DATA: 4, TEXT: 5, BYTES: 6, PING: 7, PONG: 8, CLOSE: 9 };
+const KIND = {
+  REQUEST: 1,
+  ACCEPT: 2,
+  REJECT: 3,
+  REJECT_DATA: 4,
+  TEXT: 5,
+  BYTES: 6,
+  PING: 7,
+  PONG: 8,
+  CLOSE: 9,
+  TEXT_SMALL: 10,
+};
 export const LOCAL_ERROR = -1;
 export const REMOTE_ERROR = -2;
 
@@ -86,21 +97,42 @@ class Reader {
   }
 }
 
-/** Decodes every event record in `bytes`, in order, into `out`. */
-export function readEvents(bytes, out) {
+/**
+ * Decodes every event record of a drained batch, in order, into `out`. `bytes` are the
+ * records and `memory` all of wasm memory, where message payloads lie (both valid until
+ * the next wasm call): payloads are copied out or decoded here, never referenced.
+ */
+export function readEvents(bytes, memory, out) {
   const r = new Reader(bytes);
+  const textsAt = r.u32();
+  const textsLength = r.u32();
+  // The batch's small texts, decoded by one TextDecoder call when the first is met.
+  let texts = null;
+  let textAt = 0;
   while (r.pos < bytes.length) {
     switch (r.u8()) {
+      case KIND.TEXT_SMALL: {
+        const flags = r.u8();
+        const n = r.u32();
+        texts ??= decoder.decode(memory.subarray(textsAt, textsAt + textsLength));
+        const data = texts.slice(textAt, textAt + n);
+        textAt += n;
+        out.push(new TextMessage({ data, frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }));
+        break;
+      }
       case KIND.TEXT: {
         const flags = r.u8();
-        out.push(new TextMessage({ data: r.str(), frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }));
+        const at = r.u32();
+        const n = r.u32();
+        const data = n === 0 ? "" : decoder.decode(memory.subarray(at, at + n));
+        out.push(new TextMessage({ data, frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }));
         break;
       }
       case KIND.BYTES: {
         const flags = r.u8();
-        out.push(
-          new BytesMessage({ data: r.bytesCopy(), frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }),
-        );
+        const at = r.u32();
+        const data = memory.slice(at, at + r.u32());
+        out.push(new BytesMessage({ data, frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }));
         break;
       }
       case KIND.PING:

@@ -1,19 +1,35 @@
 //! The JavaScript boundary: the only file that knows wasm-bindgen.
 //!
-//! The boundary is crossed once per chunk in, once per batch of events out and once per
-//! send; payloads cross it once. Events and errors travel as compact records in a buffer
-//! that JavaScript reads straight from wasm memory (`js/records.js` is the other half of
-//! this format), so no JavaScript object is built from Rust.
+//! A chunk in is written by JavaScript straight into the connection's input buffer
+//! (`reserve`, then `commit`); events go out in batches; a send is one call. Events and
+//! errors travel as compact records in a buffer that JavaScript reads straight from wasm
+//! memory (`js/records.js` is the other half of this format), so no JavaScript object is
+//! built from Rust. A message's payload is not copied into the records: its record gives
+//! where it lies in wasm memory (in the input buffer, unmasked in place, or in a buffer held
+//! until the next drain), and JavaScript copies or decodes it from there. Small texts are
+//! gathered in one text area per batch, which JavaScript decodes with one `TextDecoder`
+//! call and slices, since a decode call costs far more than a 32-byte message.
 //!
-//! Record layout (little-endian): `u8 kind` then the kind's fields, with `str` = `u32`
+//! The records, the text area and the held payloads are shared by every connection of the
+//! instance (it has one thread): JavaScript reads a batch whole before its next call into
+//! wasm, so a connection pays nothing for them while idle.
+//!
+//! Drained records start with `u32` text area pointer and `u32` its length. Record layout
+//! (little-endian): `u8 kind` then the kind's fields, with `str` = `u32`
 //! length + UTF-8, `bytes` = `u32` length + bytes, `list` = `u32` count + `str`s, and
 //! `headers` = `u32` count + (`str`, `str`) pairs, `extensions` = `u32` count + items that
 //! are `u8 0, str` (header text) or `u8 1, deflate`, and `deflate` = `u8` flags
 //! (1 server_no_context_takeover, 2 client_no_context_takeover), `u8` server_max_window_bits
-//! and `u8` client_max_window_bits (0 = none), `u8` level, `u32` threshold.
+//! and `u8` client_max_window_bits (0 = none), `u8` level, `u32` threshold. Messages are
+//! `u8 flags` (1 frame finished, 2 message finished) then, for TEXT and BYTES, `u32`
+//! pointer and `u32` length of the payload; for TEXT_SMALL, `u32` its length in UTF-16
+//! code units, the text being the next piece of the text area.
+
+use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
+use crate::connection::{InBuffer, Next};
 use crate::deflate::Negotiated;
 
 use crate::{
@@ -95,9 +111,43 @@ const KIND_BYTES: u8 = 6;
 const KIND_PING: u8 = 7;
 const KIND_PONG: u8 = 8;
 const KIND_CLOSE: u8 = 9;
+const KIND_TEXT_SMALL: u8 = 10;
 
-/// The largest record buffer kept between drains.
-const RECORDS_KEEP: usize = 256;
+/// The largest text gathered in the text area; longer ones are decoded on their own.
+const SMALL_TEXT: usize = 1024;
+
+/// A batch ends once its text area holds this much: a small message's string may share
+/// storage with its batch's (a sliced string), so this bounds what one can keep alive.
+const TEXT_AREA: usize = 8 * 1024;
+
+/// The largest record buffer kept between calls.
+const RECORDS_KEEP: usize = 64 * 1024;
+
+/// What a call hands to JavaScript, shared by every connection (see the module comment).
+struct Out {
+    records: Vec<u8>,
+    texts: Vec<u8>,
+    /// Payloads of owned messages, alive until the next drain.
+    held: Vec<Vec<u8>>,
+}
+
+thread_local! {
+    static OUT: RefCell<Out> = const { RefCell::new(Out { records: Vec::new(), texts: Vec::new(), held: Vec::new() }) };
+}
+
+/// Runs `f` on the shared output, emptied first.
+fn with_out<T>(f: impl FnOnce(&mut Out) -> T) -> T {
+    OUT.with(|out| {
+        let mut out = out.borrow_mut();
+        out.records.clear();
+        if out.records.capacity() > RECORDS_KEEP {
+            out.records = Vec::new();
+        }
+        out.texts.clear();
+        out.held.clear();
+        f(&mut out)
+    })
+}
 
 /// Status returned when an error record was written.
 const LOCAL_ERROR: i32 = -1;
@@ -112,7 +162,10 @@ enum Inner {
 #[wasm_bindgen]
 pub struct Engine {
     inner: Inner,
-    records: Vec<u8>,
+    /// Input written by JavaScript while no connection is open yet (the handshake).
+    scratch: Vec<u8>,
+    /// The size of the last `reserve`.
+    reserved: usize,
 }
 
 #[wasm_bindgen]
@@ -173,7 +226,7 @@ impl Engine {
             let connection = Connection::with_deflate(role, config, rng, &[], deflate);
             Inner::Bare(Box::new(connection.map_err(|e| JsError::new(&e.to_string()))?))
         };
-        Ok(Engine { inner, records: Vec::new() })
+        Ok(Engine { inner, scratch: Vec::new(), reserved: 0 })
     }
 
     /// The `ConnectionState` value.
@@ -192,20 +245,51 @@ impl Engine {
         }
     }
 
-    /// Feeds a chunk; 0, or an error status with its record written.
-    pub fn receive(&mut self, data: &[u8]) -> i32 {
-        self.receive_inner(Some(data))
+    /// Where JavaScript writes the next `n` bytes of input before `commit(n)`: the open
+    /// connection's input buffer, or a scratch buffer during the handshake. Valid until
+    /// the next call.
+    pub fn reserve(&mut self, n: u32) -> u32 {
+        let n = n as usize;
+        self.reserved = n;
+        let space = match &mut self.inner {
+            Inner::Handshake(ws) => ws.open_connection().map(|c| c.input_space(n)),
+            Inner::Bare(c) => Some(c.input_space(n)),
+        };
+        let space = match space {
+            Some(space) => space,
+            None => {
+                self.scratch.resize(n, 0);
+                &mut self.scratch[..]
+            }
+        };
+        space.as_mut_ptr() as usize as u32
+    }
+
+    /// Feeds the `n` bytes written after `reserve(n)`; 0, or an error status.
+    pub fn commit(&mut self, n: u32) -> i32 {
+        let n = n as usize;
+        if n > std::mem::take(&mut self.reserved) {
+            let detail = "commit without a matching reserve (a wsproto bug)".into();
+            return self.status(Err(Error::Local(LocalProtocolError::InvalidRequest { detail })));
+        }
+        let result = match &mut self.inner {
+            Inner::Handshake(ws) => match ws.open_connection() {
+                Some(c) => c.commit_input(n).map_err(Error::Local),
+                None => {
+                    let scratch = std::mem::take(&mut self.scratch);
+                    ws.receive_data(Some(&scratch[..n]))
+                }
+            },
+            Inner::Bare(c) => c.commit_input(n).map_err(Error::Local),
+        };
+        self.status(result)
     }
 
     /// The transport ended.
     pub fn receive_eof(&mut self) -> i32 {
-        self.receive_inner(None)
-    }
-
-    fn receive_inner(&mut self, data: Option<&[u8]>) -> i32 {
         let result = match &mut self.inner {
-            Inner::Handshake(ws) => ws.receive_data(data),
-            Inner::Bare(c) => c.receive_data(data).map_err(Error::Local),
+            Inner::Handshake(ws) => ws.receive_data(None),
+            Inner::Bare(c) => c.receive_data(None).map_err(Error::Local),
         };
         self.status(result)
     }
@@ -213,27 +297,55 @@ impl Engine {
     /// Writes up to `max` events as records and returns the records' length. Only the first
     /// may change the state or queue a reply, so sends made between events keep their order.
     pub fn drain(&mut self, max: u32) -> u32 {
-        self.records.clear();
-        if self.records.capacity() > RECORDS_KEEP {
-            // The last batch of a cycle is empty: an idle connection keeps no large buffer.
-            self.records = Vec::new();
-        }
-        for i in 0..max {
-            let event = match (&mut self.inner, i) {
-                (Inner::Handshake(ws), 0) => ws.next_event(),
-                (Inner::Handshake(ws), _) => ws.next_quiet_event(),
-                (Inner::Bare(c), 0) => c.next_event(),
-                (Inner::Bare(c), _) => c.next_quiet_event(),
-            };
-            let Some(event) = event else { break };
-            put_event(&mut self.records, &event);
-        }
-        self.records.len() as u32
+        with_out(|out| {
+            out.records.extend_from_slice(&[0; 8]);
+            for i in 0..max {
+                if out.texts.len() >= TEXT_AREA {
+                    break;
+                }
+                let quiet = i > 0;
+                let next = match &mut self.inner {
+                    Inner::Handshake(ws) => match ws.open_connection() {
+                        Some(c) => c.next_borrowed(quiet),
+                        None if quiet => ws.next_quiet_event().map(Next::Event),
+                        None => ws.next_event().map(Next::Event),
+                    },
+                    Inner::Bare(c) => c.next_borrowed(quiet),
+                };
+                match next {
+                    None => break,
+                    Some(Next::InBuffer(message)) => {
+                        let payload = match &mut self.inner {
+                            Inner::Handshake(ws) => ws.open_connection().map_or(&[][..], |c| c.payload(&message)),
+                            Inner::Bare(c) => c.payload(&message),
+                        };
+                        put_in_buffer(out, &message, payload);
+                    }
+                    Some(Next::Piece(p)) => {
+                        let kind = if p.text { KIND_TEXT } else { KIND_BYTES };
+                        put_held(out, kind, flags(p.frame_finished, p.message_finished), p.data);
+                    }
+                    Some(Next::Event(Event::TextMessage(m))) => {
+                        let flags = flags(m.frame_finished, m.message_finished);
+                        put_held(out, KIND_TEXT, flags, m.data.into_bytes());
+                    }
+                    Some(Next::Event(Event::BytesMessage(m))) => {
+                        let flags = flags(m.frame_finished, m.message_finished);
+                        put_held(out, KIND_BYTES, flags, m.data);
+                    }
+                    Some(Next::Event(event)) => put_event(&mut out.records, &event),
+                }
+            }
+            let area = [out.texts.as_ptr() as usize as u32, out.texts.len() as u32];
+            out.records[..4].copy_from_slice(&area[0].to_le_bytes());
+            out.records[4..8].copy_from_slice(&area[1].to_le_bytes());
+            out.records.len() as u32
+        })
     }
 
     /// Where the last records (events or an error) start in wasm memory.
     pub fn records_ptr(&self) -> u32 {
-        self.records.as_ptr() as usize as u32
+        OUT.with(|out| out.borrow().records.as_ptr() as usize as u32)
     }
 
     /// Sends a text message piece.
@@ -295,12 +407,13 @@ impl Engine {
             Inner::Handshake(ws) => ws.take_trace(),
             Inner::Bare(c) => c.take_trace(),
         };
-        self.records.clear();
-        put_f64(&mut self.records, dropped);
-        for entry in &entries {
-            put_trace(&mut self.records, entry);
-        }
-        self.records.len() as u32
+        with_out(|out| {
+            put_f64(&mut out.records, dropped);
+            for entry in &entries {
+                put_trace(&mut out.records, entry);
+            }
+            out.records.len() as u32
+        })
     }
 
     /// Takes the bytes due to the transport.
@@ -325,28 +438,32 @@ impl Engine {
 
     /// Maps a result to a status, writing the error's record: the one place errors cross.
     fn status(&mut self, result: Result<(), Error>) -> i32 {
-        self.records.clear();
-        let r = &mut self.records;
         match result {
             Ok(()) => 0,
-            Err(Error::Local(e)) => {
-                put_str(r, e.name());
-                put_str(r, &e.to_string());
-                LOCAL_ERROR
-            }
-            Err(Error::Remote(e)) => {
-                put_str(r, e.error.name());
-                put_str(r, &e.to_string());
-                put_str(r, e.error.rule());
-                match &e.event_hint {
-                    Some(hint) => {
-                        r.push(1);
-                        put_reject(r, hint);
-                    }
-                    None => r.push(0),
+            Err(error) => with_out(|out| put_error(&mut out.records, error)),
+        }
+    }
+}
+
+fn put_error(r: &mut Vec<u8>, error: Error) -> i32 {
+    match error {
+        Error::Local(e) => {
+            put_str(r, e.name());
+            put_str(r, &e.to_string());
+            LOCAL_ERROR
+        }
+        Error::Remote(e) => {
+            put_str(r, e.error.name());
+            put_str(r, &e.to_string());
+            put_str(r, e.error.rule());
+            match &e.event_hint {
+                Some(hint) => {
+                    r.push(1);
+                    put_reject(r, hint);
                 }
-                REMOTE_ERROR
+                None => r.push(0),
             }
+            REMOTE_ERROR
         }
     }
 }
@@ -435,8 +552,43 @@ fn put_reject(r: &mut Vec<u8>, reject: &RejectConnection) {
     put_headers(r, &reject.headers);
 }
 
+fn flags(frame_finished: bool, message_finished: bool) -> u8 {
+    u8::from(frame_finished) | (u8::from(message_finished) << 1)
+}
+
+/// A message assembled in its own buffer, which stays alive until the next drain.
+fn put_held(out: &mut Out, kind: u8, flags: u8, payload: Vec<u8>) {
+    out.records.extend_from_slice(&[kind, flags]);
+    put_u32(&mut out.records, payload.as_ptr() as usize);
+    put_u32(&mut out.records, payload.len());
+    out.held.push(payload);
+}
+
+/// A message left in the input buffer, which is not touched until the next input.
+fn put_in_buffer(out: &mut Out, message: &InBuffer, payload: &[u8]) {
+    let flags = flags(true, true);
+    if message.text && payload.len() <= SMALL_TEXT {
+        out.records.extend_from_slice(&[KIND_TEXT_SMALL, flags]);
+        put_u32(&mut out.records, utf16_len(payload));
+        out.texts.extend_from_slice(payload);
+    } else {
+        out.records.extend_from_slice(&[if message.text { KIND_TEXT } else { KIND_BYTES }, flags]);
+        put_u32(&mut out.records, payload.as_ptr() as usize);
+        put_u32(&mut out.records, payload.len());
+    }
+}
+
+/// The length in UTF-16 code units of valid UTF-8: one per character, two for a 4-byte
+/// one, so JavaScript can slice a batch's decoded text without decoding each message.
+fn utf16_len(utf8: &[u8]) -> usize {
+    if utf8.is_ascii() {
+        return utf8.len();
+    }
+    utf8.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
+}
+
+/// Every event but a message (see `put_held` and `put_in_buffer`).
 fn put_event(r: &mut Vec<u8>, event: &Event) {
-    let flags = |frame: bool, message: bool| u8::from(frame) | (u8::from(message) << 1);
     match event {
         Event::Request(e) => {
             r.push(KIND_REQUEST);
@@ -463,16 +615,8 @@ fn put_event(r: &mut Vec<u8>, event: &Event) {
             r.push(u8::from(e.body_finished));
             put_bytes(r, &e.data);
         }
-        Event::TextMessage(e) => {
-            r.push(KIND_TEXT);
-            r.push(flags(e.frame_finished, e.message_finished));
-            put_str(r, &e.data);
-        }
-        Event::BytesMessage(e) => {
-            r.push(KIND_BYTES);
-            r.push(flags(e.frame_finished, e.message_finished));
-            put_bytes(r, &e.data);
-        }
+        // Drained messages never come here; a record for one would be a copy.
+        Event::TextMessage(_) | Event::BytesMessage(_) => unreachable!("messages are put by put_held"),
         Event::Ping(e) => {
             r.push(KIND_PING);
             put_bytes(r, &e.payload);

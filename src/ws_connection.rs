@@ -352,6 +352,16 @@ impl WSConnection {
         }
     }
 
+    /// The connection once the handshake is done and its events were handed out: the
+    /// boundary's direct input and borrowed messages go through it.
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn open_connection(&mut self) -> Option<&mut Connection> {
+        match self.events.is_empty() {
+            true => self.connection.as_mut(),
+            false => None,
+        }
+    }
+
     /// Hands the stream over to a [`Connection`], with the bytes that followed the head.
     fn open(&mut self) {
         let Some(rng) = self.rng.take() else { return };

@@ -1,5 +1,6 @@
 //! A WebSocket connection after the opening handshake (RFC 6455 §5–§7).
 
+mod input;
 mod reader;
 mod writer;
 
@@ -13,6 +14,7 @@ use crate::frame::{truncate_reason, OpCode, ABNORMAL_CLOSURE};
 use crate::random::RandomSource;
 use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
 use crate::trace::{Trace, TraceEntry};
+pub(crate) use reader::{InBuffer, Piece};
 use reader::{Read, Reader};
 use writer::Writer;
 
@@ -65,6 +67,16 @@ pub struct Connection {
     /// An event read ahead by [`next_quiet_event`](Self::next_quiet_event), not yet handed out.
     stashed: Option<Read>,
     trace: Trace,
+}
+
+/// What [`Connection::next_borrowed`] hands out.
+#[derive(Debug)]
+pub(crate) enum Next {
+    Event(Event),
+    /// A whole message whose payload is still in the input buffer.
+    InBuffer(InBuffer),
+    /// A message or a piece of one, as bytes.
+    Piece(Piece),
 }
 
 /// How a handshake leaves things for the connection it opens.
@@ -194,20 +206,72 @@ impl Connection {
         }
     }
 
+    /// Room for `n` bytes of input: write a chunk read from the transport into it, then
+    /// [`commit_input`](Self::commit_input) what was written. The same as
+    /// [`receive_data`](Self::receive_data) with one copy less.
+    pub fn input_space(&mut self, n: usize) -> &mut [u8] {
+        self.reader.space(n)
+    }
+
+    /// Queues the first `n` bytes written into the last [`input_space`](Self::input_space).
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds that space: a caller bug, not bad input.
+    pub fn commit_input(&mut self, n: usize) -> Result<(), LocalProtocolError> {
+        if self.eof {
+            return Err(LocalProtocolError::ConnectionClosed);
+        }
+        self.reader.commit(n);
+        if self.state == ConnectionState::Closed {
+            self.reader.stop();
+        }
+        Ok(())
+    }
+
     /// The next event the peer caused, or `None` when more input is needed.
     pub fn next_event(&mut self) -> Option<Event> {
+        match self.next(false, false)? {
+            Next::Event(event) => Some(event),
+            Next::InBuffer(message) => Some(self.reader.to_event(&message)),
+            Next::Piece(piece) => Some(piece.into_event()),
+        }
+    }
+
+    /// [`next_event`](Self::next_event), except that a whole, unfragmented, uncompressed
+    /// message may be left in the input buffer, read with [`payload`](Self::payload)
+    /// until the next input. With `quiet`, only an event that changes nothing else is
+    /// taken (see [`next_quiet_event`](Self::next_quiet_event)).
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn next_borrowed(&mut self, quiet: bool) -> Option<Next> {
+        self.next(true, quiet)
+    }
+
+    /// The payload of a message that [`next_borrowed`](Self::next_borrowed) left in the
+    /// input buffer; valid until the next input.
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn payload(&self, message: &InBuffer) -> &[u8] {
+        self.reader.payload(message)
+    }
+
+    fn next(&mut self, borrow: bool, quiet: bool) -> Option<Next> {
+        if quiet {
+            return self.next_quiet(borrow);
+        }
         if self.state == ConnectionState::Closed {
             return None;
         }
-        let read = self.stashed.take().unwrap_or_else(|| self.reader.read(&self.config));
+        let read = self.stashed.take().unwrap_or_else(|| self.reader.read(&self.config, borrow));
         self.collect();
         match read {
             Read::Event(event) => {
                 self.react(&event);
                 self.collect();
-                Some(event)
+                Some(Next::Event(event))
             }
-            Read::Fail(error) => Some(Event::CloseConnection(self.fail(error))),
+            Read::InBuffer(message) => Some(Next::InBuffer(message)),
+            Read::Piece(piece) => Some(Next::Piece(piece)),
+            Read::Fail(error) => Some(Next::Event(Event::CloseConnection(self.fail(error)))),
             Read::NeedMore if self.eof && self.state == ConnectionState::RemoteClosing => {
                 // The peer's Close was received (and handed out): that is the close code
                 // (RFC 6455 §7.1.5), so the end of the stream closes without another event.
@@ -220,7 +284,7 @@ impl Connection {
                 // Close Code_ is considered to be 1006".
                 self.reader.stop();
                 self.set_state(on_receive(self.state, Receive::End));
-                Some(Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, "")))
+                Some(Next::Event(Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, ""))))
             }
             Read::NeedMore => None,
         }
@@ -234,11 +298,21 @@ impl Connection {
     /// one `next_event` call per event.
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
     pub(crate) fn next_quiet_event(&mut self) -> Option<Event> {
+        match self.next_quiet(false)? {
+            Next::Event(event) => Some(event),
+            Next::InBuffer(message) => Some(self.reader.to_event(&message)),
+            Next::Piece(piece) => Some(piece.into_event()),
+        }
+    }
+
+    fn next_quiet(&mut self, borrow: bool) -> Option<Next> {
         if self.state == ConnectionState::Closed || self.stashed.is_some() {
             return None;
         }
-        match self.reader.read(&self.config) {
-            Read::Event(event) if self.is_quiet(&event) => Some(event),
+        match self.reader.read(&self.config, borrow) {
+            Read::Event(event) if self.is_quiet(&event) => Some(Next::Event(event)),
+            Read::InBuffer(message) => Some(Next::InBuffer(message)),
+            Read::Piece(piece) => Some(Next::Piece(piece)),
             Read::NeedMore => None,
             other => {
                 self.stashed = Some(other);

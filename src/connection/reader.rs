@@ -18,8 +18,7 @@ use crate::state::ConnectionType;
 use crate::trace::{FrameTrace, Trace, TraceEntry};
 use crate::utf8::Utf8Validator;
 
-/// The largest input buffer kept once all of it was read.
-const IDLE_KEEP: usize = 512;
+use super::input::Input;
 
 /// What the reader produced.
 #[derive(Debug)]
@@ -28,8 +27,37 @@ pub(crate) enum Read {
     Event(Event),
     /// The peer broke the protocol; nothing more will be read.
     Fail(ProtocolError),
+    /// A whole, unfragmented, uncompressed message still in the input buffer, unmasked
+    /// and (text) validated there: only for [`Reader::read`]'s `borrow` mode.
+    InBuffer(InBuffer),
+    /// A message or a piece of one, as bytes (text validated): only in `borrow` mode,
+    /// where the host has no use for a `String`.
+    Piece(Piece),
     /// More input is needed.
     NeedMore,
+}
+
+/// A message or a piece of one whose payload is owned bytes; text was validated as UTF-8.
+#[derive(Debug)]
+pub(crate) struct Piece {
+    pub(crate) text: bool,
+    pub(crate) data: Vec<u8>,
+    pub(crate) frame_finished: bool,
+    pub(crate) message_finished: bool,
+}
+
+impl Piece {
+    pub(crate) fn into_event(self) -> Event {
+        message_event(self.text, self.data, self.frame_finished, self.message_finished)
+    }
+}
+
+/// Where an [`Read::InBuffer`] message's payload is: valid until the next input.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InBuffer {
+    pub(crate) text: bool,
+    start: usize,
+    len: usize,
 }
 
 /// The frame whose payload is being read.
@@ -57,8 +85,7 @@ struct Message {
 #[derive(Debug)]
 pub(crate) struct Reader {
     role: ConnectionType,
-    buf: Vec<u8>,
-    pos: usize,
+    input: Input,
     frame: Option<Frame>,
     message: Option<Message>,
     /// The open message's payload (whole-message delivery) or the piece not yet delivered.
@@ -69,8 +96,6 @@ pub(crate) struct Reader {
     inflater: Option<Box<Inflater>>,
     /// A failure found after the event that is being handed out first.
     failure: Option<ProtocolError>,
-    /// Stream offset of `buf[0]`.
-    base: u64,
     /// What was read, for the connection's trace.
     pub(crate) trace: Trace,
 }
@@ -80,70 +105,84 @@ impl Reader {
     pub(crate) fn new(role: ConnectionType, inflater: Option<Box<Inflater>>, base: u64, trace: bool) -> Self {
         Reader {
             role,
-            buf: Vec::new(),
-            pos: 0,
+            input: Input::new(base),
             frame: None,
             message: None,
             data: Vec::new(),
             stopped: false,
             inflater,
             failure: None,
-            base,
             trace: Trace::new(trace),
         }
     }
 
     /// Queues input bytes.
     pub(crate) fn push(&mut self, bytes: &[u8]) {
-        if self.stopped {
-            return;
+        if !self.stopped {
+            self.input.push(bytes);
         }
-        if self.pos == self.buf.len() {
-            // An idle connection should not keep its largest chunk: release big buffers.
-            if self.buf.capacity() > IDLE_KEEP {
-                self.buf = Vec::new();
-            }
-            self.buf.clear();
-            self.base += self.pos as u64;
-            self.pos = 0;
-        } else if self.pos > self.buf.len() / 2 {
-            self.buf.drain(..self.pos);
-            self.base += self.pos as u64;
-            self.pos = 0;
-        }
-        self.buf.extend_from_slice(bytes);
     }
 
-    /// Stops reading for good and frees what was buffered.
+    /// Room for `n` bytes of input, to be filled and then [`commit`](Self::commit)ted.
+    pub(crate) fn space(&mut self, n: usize) -> &mut [u8] {
+        self.input.space(n)
+    }
+
+    /// Queues the first `n` bytes written into the last [`space`](Self::space).
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.input.commit(n);
+        if self.stopped {
+            self.input.discard();
+        }
+    }
+
+    /// The payload of an [`Read::InBuffer`] message, until the next input.
+    pub(crate) fn payload(&self, message: &InBuffer) -> &[u8] {
+        self.input.get(message.start, message.len)
+    }
+
+    /// An [`Read::InBuffer`] message as an owned event.
+    pub(crate) fn to_event(&self, message: &InBuffer) -> Event {
+        message_event(message.text, self.payload(message).to_vec(), true, true)
+    }
+
+    /// Stops reading for good and frees what was buffered. The input buffer's bytes stay
+    /// intact until the next input, for [`Read::InBuffer`] messages handed out before.
     pub(crate) fn stop(&mut self) {
         self.stopped = true;
-        self.buf = Vec::new();
-        self.pos = 0;
+        self.input.discard();
         self.data = Vec::new();
         self.frame = None;
         self.message = None;
         self.inflater = None;
     }
 
-    /// Reads the next event.
-    pub(crate) fn read(&mut self, config: &Config) -> Read {
+    /// Reads the next event. With `borrow`, a whole unfragmented, uncompressed message may
+    /// be left in the input buffer ([`Read::InBuffer`]) instead of copied out.
+    pub(crate) fn read(&mut self, config: &Config, borrow: bool) -> Read {
         if self.stopped {
             return Read::NeedMore;
         }
         let result = match self.failure.take() {
             Some(error) => Err(error),
-            None => self.read_inner(config),
+            None => self.read_inner(config, borrow),
         };
         match result {
-            Ok(Some(event)) => {
+            Ok(Some(Progress::Event(event))) => {
                 if matches!(event, Event::CloseConnection(_)) {
                     self.stop();
                 }
                 Read::Event(event)
             }
-            Ok(None) => Read::NeedMore,
+            Ok(Some(Progress::InBuffer(message))) => Read::InBuffer(message),
+            Ok(Some(Progress::Piece(piece))) => Read::Piece(piece),
+            Ok(_) => {
+                // Everything here was read: an idle connection keeps no input buffer.
+                self.input.release();
+                Read::NeedMore
+            }
             Err(error) => {
-                let offset = self.base + self.pos as u64;
+                let offset = self.input.offset();
                 self.trace.push(|| TraceEntry::Failed {
                     offset,
                     code: error.close_code(),
@@ -156,32 +195,32 @@ impl Reader {
         }
     }
 
-    fn read_inner(&mut self, config: &Config) -> Result<Option<Event>, ProtocolError> {
+    fn read_inner(&mut self, config: &Config, borrow: bool) -> Result<Option<Progress>, ProtocolError> {
         loop {
             if self.frame.is_none() && !self.start_frame(config)? {
                 return Ok(None);
             }
             let Some(frame) = &self.frame else { return Ok(None) };
             if frame.header.opcode.is_control() {
-                return self.read_control();
+                return Ok(self.read_control()?.map(Progress::Event));
             }
-            match self.read_data(config)? {
-                Progress::Event(event) => return Ok(Some(event)),
+            match self.read_data(config, borrow)? {
                 Progress::NeedMore => return Ok(None),
                 Progress::Continue => {}
+                done => return Ok(Some(done)),
             }
         }
     }
 
     /// Decodes and checks the next header. `false` when it is not all here yet.
     fn start_frame(&mut self, config: &Config) -> Result<bool, ProtocolError> {
-        let (header, len) = match FrameHeader::parse(&self.buf[self.pos..]) {
+        let (header, len) = match FrameHeader::parse(self.input.unread()) {
             Ok(Parsed::Done { header, len }) => (header, len),
             Ok(Parsed::NeedMore(_)) => return Ok(false),
             Err(HeaderError::LengthMsbSet) => return Err(ProtocolError::LengthMsbSet),
             Err(HeaderError::NonMinimalLength) => return Err(ProtocolError::NonMinimalLength),
         };
-        let offset = self.base + self.pos as u64;
+        let offset = self.input.offset();
         self.trace.push(|| {
             TraceEntry::FrameReceived(FrameTrace {
                 offset,
@@ -245,7 +284,7 @@ impl Reader {
                 return Err(ProtocolError::MessageTooBig { size, max: config.max_message_size });
             }
         }
-        self.pos += len;
+        self.input.consume(len);
         self.frame = Some(Frame { header, remaining: header.payload_len, offset: 0 });
         Ok(true)
     }
@@ -254,16 +293,16 @@ impl Reader {
     fn read_control(&mut self) -> Result<Option<Event>, ProtocolError> {
         let Some(frame) = &self.frame else { return Ok(None) };
         let len = frame.remaining as usize;
-        if self.buf.len() - self.pos < len {
+        if self.input.unread().len() < len {
             return Ok(None);
         }
         let header = frame.header;
-        let payload = &mut self.buf[self.pos..self.pos + len];
+        let payload = &mut self.input.unread_mut()[..len];
         if let Some(key) = header.mask {
             apply_mask(payload, key, 0);
         }
         let payload = payload.to_vec();
-        self.pos += len;
+        self.input.consume(len);
         self.frame = None;
         let event = match header.opcode {
             OpCode::Ping => Event::Ping(Ping { payload }),
@@ -281,21 +320,36 @@ impl Reader {
     }
 
     /// Consumes what is here of a data frame's payload.
-    fn read_data(&mut self, config: &Config) -> Result<Progress, ProtocolError> {
+    fn read_data(&mut self, config: &Config, borrow: bool) -> Result<Progress, ProtocolError> {
         let (Some(frame), Some(message)) = (&mut self.frame, &mut self.message) else {
             return Ok(Progress::NeedMore);
         };
-        let available = self.buf.len() - self.pos;
+        let available = self.input.unread().len();
         let take = frame.remaining.min(available as u64) as usize;
         if take == 0 && frame.remaining > 0 {
             return Ok(Progress::NeedMore);
         }
-        let piece = &mut self.buf[self.pos..self.pos + take];
+        let at = self.input.pos();
+        let piece = &mut self.input.unread_mut()[..take];
         if let Some(key) = frame.header.mask {
             apply_mask(piece, key, frame.offset);
         }
         let frame_finished = frame.remaining == take as u64;
         let message_finished = frame_finished && frame.header.fin;
+        let whole = message_finished && frame.offset == 0 && message.wire == 0;
+        if borrow && whole && !message.compressed && !config.stream_messages {
+            // The whole message is here in one piece: leave it where it is.
+            if message.text && simdutf8::basic::from_utf8(piece).is_err() {
+                return Err(ProtocolError::InvalidUtf8);
+            }
+            let text = message.text;
+            self.input.consume(take);
+            self.frame = None;
+            self.message = None;
+            let len = take as u64;
+            self.trace.push(|| TraceEntry::MessageReceived { wire_len: len, len, compressed: false });
+            return Ok(Progress::InBuffer(InBuffer { text, start: at, len: take }));
+        }
         // The payload (inflated if compressed) is appended to `data` directly: no second
         // copy of a message, whatever its size.
         let start = self.data.len();
@@ -331,12 +385,12 @@ impl Reader {
                     return Err(ProtocolError::InvalidUtf8);
                 }
                 self.failure = Some(ProtocolError::InvalidUtf8);
-                return Ok(Progress::Event(message_event(true, text, false, false)));
+                return Ok(deliver(borrow, true, text, false, false));
             }
         }
         message.size += (self.data.len() - start) as u64;
         message.wire += take as u64;
-        self.pos += take;
+        self.input.consume(take);
         frame.offset += take;
         frame.remaining -= take as u64;
         if frame_finished {
@@ -356,7 +410,10 @@ impl Reader {
             let text = message.text;
             self.message = None;
             let data = std::mem::take(&mut self.data);
-            if text && checked_on_delivery {
+            if text && checked_on_delivery && borrow {
+                // A whole message in one piece: checked now, once, at SIMD speed.
+                simdutf8::basic::from_utf8(&data).map_err(|_| ProtocolError::InvalidUtf8)?;
+            } else if text && checked_on_delivery {
                 let data = String::from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?;
                 return Ok(Progress::Event(Event::TextMessage(TextMessage {
                     data,
@@ -364,7 +421,7 @@ impl Reader {
                     message_finished: true,
                 })));
             }
-            return Ok(Progress::Event(message_event(text, data, true, true)));
+            return Ok(deliver(borrow, text, data, true, true));
         }
         // Streaming: hand out what is here, holding back an unfinished character.
         let text = message.text;
@@ -377,15 +434,26 @@ impl Reader {
         }
         let tail = self.data.split_off(self.data.len() - keep);
         let data = std::mem::replace(&mut self.data, tail);
-        Ok(Progress::Event(message_event(text, data, frame_finished, message_finished)))
+        Ok(deliver(borrow, text, data, frame_finished, message_finished))
     }
 }
 
 enum Progress {
     Event(Event),
+    InBuffer(InBuffer),
+    Piece(Piece),
     NeedMore,
     /// A frame ended without completing an event; read on.
     Continue,
+}
+
+/// A message piece as the reader's mode wants it: bytes when borrowing, else an event.
+fn deliver(borrow: bool, text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Progress {
+    let piece = Piece { text, data, frame_finished, message_finished };
+    match borrow {
+        true => Progress::Piece(piece),
+        false => Progress::Event(piece.into_event()),
+    }
 }
 
 fn message_event(text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Event {
