@@ -183,6 +183,8 @@ function targets() {
   add("W1  wsproto ≥ 2× ws", ratio("W1", "wsproto", "ws"), 2);
   add("W2  wsproto ≥ 2× ws+bufferutil", ratio("W2", "wsproto", "ws+bufferutil"), 2);
   add("W2  wsproto ≥ 60% of the wasm floor (W6u)", crossRatio("W2", "wsproto", "W6u", "floor"), 0.6);
+  add("W2  wsproto-views ≥ 2× ws+bufferutil", ratio("W2", "wsproto-views", "ws+bufferutil"), 2);
+  add("W2  wsproto-views ≥ 60% of the wasm floor (W6u)", crossRatio("W2", "wsproto-views", "W6u", "floor"), 0.6);
   add("W3  wsproto ≥ 90% of the TextDecoder floor (W6t)", crossRatio("W3", "wsproto", "W6t", "floor"), 0.9);
   add("W4s wsproto ≥ 1.5× ws (server)", ratio("W4s", "wsproto", "ws"), 1.5);
   add("W4c wsproto ≥ 1.5× ws (client)", ratio("W4c", "wsproto", "ws"), 1.5);

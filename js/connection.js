@@ -84,6 +84,15 @@ function roleOf(connectionType) {
   throw new TypeError("wsproto: the connection type must be ConnectionType.CLIENT or ConnectionType.SERVER");
 }
 
+/**
+ * Bytes for wasm: a view of wasm memory (an event's payload drained with `views`) is copied
+ * first, since the call that takes it may grow the memory and detach the view.
+ */
+function toWasmInput(data, what) {
+  const bytes = toBytes(data, what);
+  return bytes.buffer === wasm.memory.buffer ? bytes.slice() : bytes;
+}
+
 /** Bytes from whatever binary the caller has: a Uint8Array (or Buffer), ArrayBuffer or view. */
 function toBytes(data, what) {
   if (data instanceof Uint8Array) return data;
@@ -153,7 +162,7 @@ function encodeHandshakeEvent(event) {
   } else {
     w.u8(EVENT_KIND.REJECT_DATA);
     w.u8(event.bodyFinished ? 1 : 0);
-    w.bytes(toBytes(event.data, "RejectData.data"));
+    w.bytes(toWasmInput(event.data, "RejectData.data"));
   }
   return w.finish();
 }
@@ -255,19 +264,26 @@ class Base {
       this.#check(engine.receive_eof());
       return;
     }
-    const bytes = toBytes(data, "receiveData's argument");
+    const bytes = toWasmInput(data, "receiveData's argument");
     // Written straight into the connection's input buffer: one copy into wasm memory.
     const at = engine.reserve(bytes.length);
     new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
     this.#check(engine.commit(bytes.length));
   }
 
-  /** Drains the events the peer caused, in order. States change as events are drained. */
-  *events() {
+  /**
+   * Drains the events the peer caused, in order. States change as events are drained.
+   * `{ views: true }`: a binary message's `data` (1 KiB or more) may be a view of the
+   * engine's memory instead of a copy, valid only until the next event is taken or any
+   * other call into wsproto; `.slice()` it to keep it.
+   */
+  *events(options = undefined) {
+    const views = options?.views ?? false;
+    if (typeof views !== "boolean") throw new TypeError("wsproto: events' options.views must be true or false");
     for (;;) {
       if (this.#next === this.#pending.length) {
         const engine = this.#live;
-        const len = engine.drain(BATCH);
+        const len = engine.drain(BATCH, views);
         this.#check(0);
         this.#pending.length = 0;
         this.#next = 0;
@@ -293,11 +309,11 @@ class Base {
       if (typeof event.data !== "string") throw new TypeError("wsproto: TextMessage.data must be a string");
       this.#check(engine.send_text(event.data, event.messageFinished !== false, compress));
     } else if (event instanceof BytesMessage) {
-      this.#check(engine.send_bytes(toBytes(event.data, "BytesMessage.data"), event.messageFinished !== false, compress));
+      this.#check(engine.send_bytes(toWasmInput(event.data, "BytesMessage.data"), event.messageFinished !== false, compress));
     } else if (event instanceof Ping) {
-      this.#check(engine.send_ping(toBytes(event.payload, "Ping.payload")));
+      this.#check(engine.send_ping(toWasmInput(event.payload, "Ping.payload")));
     } else if (event instanceof Pong) {
-      this.#check(engine.send_pong(toBytes(event.payload, "Pong.payload")));
+      this.#check(engine.send_pong(toWasmInput(event.payload, "Pong.payload")));
     } else if (event instanceof CloseConnection) {
       const code = event.code ?? 1005;
       if (!Number.isInteger(code) || code < 0 || code > 0xffff) {

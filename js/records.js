@@ -97,10 +97,14 @@ class Reader {
   }
 }
 
+/** Message flag: the payload may be handed out as a view (`drain` in src/wasm.rs). */
+const FLAG_VIEW = 4;
+
 /**
  * Decodes every event record of a drained batch, in order, into `out`. `bytes` are the
  * records and `memory` all of wasm memory, where message payloads lie (both valid until
- * the next wasm call): payloads are copied out or decoded here, never referenced.
+ * the next wasm call): payloads are copied out or decoded here, never referenced, except
+ * a binary message flagged as a view, always the last of its batch.
  */
 export function readEvents(bytes, memory, out) {
   const r = new Reader(bytes);
@@ -131,7 +135,8 @@ export function readEvents(bytes, memory, out) {
       case KIND.BYTES: {
         const flags = r.u8();
         const at = r.u32();
-        const data = memory.slice(at, at + r.u32());
+        const n = r.u32();
+        const data = flags & FLAG_VIEW ? memory.subarray(at, at + n) : memory.slice(at, at + n);
         out.push(new BytesMessage({ data, frameFinished: (flags & 1) !== 0, messageFinished: (flags & 2) !== 0 }));
         break;
       }

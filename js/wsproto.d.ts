@@ -39,6 +39,18 @@ export function init(
 export declare const ConnectionType: Readonly<{ CLIENT: 1; SERVER: 2 }>;
 export type ConnectionType = (typeof ConnectionType)[keyof typeof ConnectionType];
 
+/** Options of {@link WSConnection.events}. */
+export interface EventsOptions {
+  /**
+   * A binary message of 1 KiB or more may carry as `data` a view of the engine's memory
+   * instead of a copy: no copy on the way out, for relays and for payloads consumed at
+   * once. The view is valid only until the next event is taken from the iterator or any
+   * other call into wsproto (any connection); `.slice()` it to keep it. Passing it to
+   * `send` or `receiveData` is safe (they copy it first). Default false.
+   */
+  views?: boolean;
+}
+
 /** A connection's state; it changes as events are drained and as events are sent. */
 export declare const ConnectionState: Readonly<{
   CONNECTING: 0;
@@ -298,8 +310,11 @@ declare class BaseConnection {
    * @throws LocalProtocolError when data follows `null`.
    */
   receiveData(data: BinaryInput | null): void;
-  /** Drains the events the peer caused, in order. */
-  events(): Generator<Event, void, undefined>;
+  /**
+   * Drains the events the peer caused, in order; states change as events are drained.
+   * With `{ views: true }`, see {@link EventsOptions.views}.
+   */
+  events(options?: EventsOptions): Generator<Event, void, undefined>;
   /**
    * Queues an event's bytes.
    * @throws LocalProtocolError when the state or the protocol forbids it; nothing changes.

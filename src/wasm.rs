@@ -120,6 +120,13 @@ const SMALL_TEXT: usize = 1024;
 /// storage with its batch's (a sliced string), so this bounds what one can keep alive.
 const TEXT_AREA: usize = 8 * 1024;
 
+/// The smallest binary message handed out as a view when JavaScript asks for views; a
+/// smaller one is cheaper to copy than to end its batch for.
+const VIEW_MIN: usize = 1024;
+
+/// Message flag: the payload may be handed out as a view of wasm memory.
+const FLAG_VIEW: u8 = 4;
+
 /// The largest record buffer kept between calls.
 const RECORDS_KEEP: usize = 64 * 1024;
 
@@ -296,7 +303,10 @@ impl Engine {
 
     /// Writes up to `max` events as records and returns the records' length. Only the first
     /// may change the state or queue a reply, so sends made between events keep their order.
-    pub fn drain(&mut self, max: u32) -> u32 {
+    /// With `views`, a binary message of `VIEW_MIN` bytes or more is flagged `FLAG_VIEW`
+    /// and ends the batch: JavaScript may hand out a view of it, which stays valid until the
+    /// next call into wasm since no other event of the batch comes after it.
+    pub fn drain(&mut self, max: u32, views: bool) -> u32 {
         with_out(|out| {
             out.records.extend_from_slice(&[0; 8]);
             for i in 0..max {
@@ -319,11 +329,20 @@ impl Engine {
                             Inner::Handshake(ws) => ws.open_connection().map_or(&[][..], |c| c.payload(&message)),
                             Inner::Bare(c) => c.payload(&message),
                         };
-                        put_in_buffer(out, &message, payload);
+                        let view = views && !message.text && payload.len() >= VIEW_MIN;
+                        put_in_buffer(out, &message, payload, view);
+                        if view {
+                            break;
+                        }
                     }
                     Some(Next::Piece(p)) => {
+                        let view = views && !p.text && p.data.len() >= VIEW_MIN;
                         let kind = if p.text { KIND_TEXT } else { KIND_BYTES };
-                        put_held(out, kind, flags(p.frame_finished, p.message_finished), p.data);
+                        let flags = flags(p.frame_finished, p.message_finished) | if view { FLAG_VIEW } else { 0 };
+                        put_held(out, kind, flags, p.data);
+                        if view {
+                            break;
+                        }
                     }
                     Some(Next::Event(Event::TextMessage(m))) => {
                         let flags = flags(m.frame_finished, m.message_finished);
@@ -565,8 +584,8 @@ fn put_held(out: &mut Out, kind: u8, flags: u8, payload: Vec<u8>) {
 }
 
 /// A message left in the input buffer, which is not touched until the next input.
-fn put_in_buffer(out: &mut Out, message: &InBuffer, payload: &[u8]) {
-    let flags = flags(true, true);
+fn put_in_buffer(out: &mut Out, message: &InBuffer, payload: &[u8], view: bool) {
+    let flags = flags(true, true) | if view { FLAG_VIEW } else { 0 };
     if message.text && payload.len() <= SMALL_TEXT {
         out.records.extend_from_slice(&[KIND_TEXT_SMALL, flags]);
         put_u32(&mut out.records, utf16_len(payload));

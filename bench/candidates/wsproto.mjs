@@ -1,6 +1,8 @@
 // Candidate: this package from Node, through its public JavaScript API (WSConnection after
 // an in-memory handshake; receiveData per 64 KiB chunk, events() drained; send() per
-// message, bytesToSend() every DRAIN_EVERY messages).
+// message, bytesToSend() every DRAIN_EVERY messages). With --views (candidate
+// wsproto-views), events({ views: true }): each payload is tallied as it is handed out,
+// since a view lives only until the next event, with the clock paused meanwhile.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -30,7 +32,8 @@ import {
   warmupCopy,
 } from "../lib/common.mjs";
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseArgs(process.argv.slice(2), ["views"]);
+const views = args.views === true;
 const id = args.workload;
 const deflate = id.startsWith("W5");
 
@@ -56,22 +59,31 @@ function client() {
 
 function decode(wire, clock, tally) {
   const ws = server();
+  const check = (e) => {
+    if (e instanceof TextMessage || e instanceof BytesMessage) {
+      if (e.messageFinished === false) throw new Error("unexpected partial message");
+      tally.message(e.data);
+    } else throw new Error(`unexpected event ${e.type}`);
+  };
   const got = [];
   for (const chunk of chunks(wire)) {
     clock?.start();
     ws.receiveData(chunk);
-    for (const e of ws.events()) got.push(e);
+    if (views) {
+      for (const e of ws.events({ views: true })) {
+        clock?.stop();
+        if (tally) check(e);
+        clock?.start();
+      }
+    } else {
+      for (const e of ws.events()) got.push(e);
+    }
     clock?.stop();
     if (!tally) {
       got.length = 0;
       continue;
     }
-    for (const e of got) {
-      if (e instanceof TextMessage || e instanceof BytesMessage) {
-        if (e.messageFinished === false) throw new Error("unexpected partial message");
-        tally.message(e.data);
-      } else throw new Error(`unexpected event ${e.type}`);
-    }
+    got.forEach(check);
     got.length = 0;
   }
   ws.free();
@@ -93,7 +105,7 @@ function encode(messages, role, clock, out) {
 
 const dir = args.dir;
 const clock = new Clock();
-const result = { candidate: "wsproto", workload: id };
+const result = { candidate: views ? "wsproto-views" : "wsproto", workload: id };
 if (id === "W1" || id === "W2" || id === "W3" || id === "W5d") {
   const wire = readFileSync(join(dir, `${id.slice(0, 2)}.wire`));
   decode(warmupCopy(wire), null, null);

@@ -49,6 +49,13 @@ export const CANDIDATES = {
     env: () => env(),
     missing: () => (existsSync(join(ROOT, "pkg", "engine_bg.wasm")) ? null : "pkg/ not built: bash scripts/build.sh"),
   },
+  "wsproto-views": {
+    about: "this package as wsproto, draining with events({ views: true }): binary payloads handed out as views, not copies",
+    workloads: ["W2"],
+    command: () => [process.execPath, [join(BENCH, "candidates", "wsproto.mjs"), "--views"]],
+    env: () => env(),
+    missing: () => (existsSync(join(ROOT, "pkg", "engine_bg.wasm")) ? null : "pkg/ not built: bash scripts/build.sh"),
+  },
   ws: {
     ref: true,
     about: "ws 8, pure JavaScript (WS_NO_BUFFER_UTIL=1, WS_NO_UTF_8_VALIDATE=1): Receiver/Sender",

@@ -365,7 +365,13 @@ impl Reader {
                     InflateError::Corrupt(detail) => ProtocolError::InflateFailed { detail },
                 })?;
             }
-            _ => self.data.extend_from_slice(piece),
+            _ => {
+                if frame.offset == 0 {
+                    // The frame's length is known: one allocation for it, not a doubling.
+                    self.data.reserve(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
+                }
+                self.data.extend_from_slice(piece)
+            }
         }
         // A whole message in one piece, delivered whole: the String conversion below checks
         // it at once, so checking it here as well would only do the work twice.
