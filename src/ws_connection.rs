@@ -33,13 +33,13 @@ pub struct WSConnection {
     stage: Stage,
 }
 
-/// The handshake's state is boxed and dropped when the connection opens: a server holds
-/// many idle connections and none of them needs the request it once answered.
-// The large variant is the one that lives: boxing the connection would cost every open
-// connection one more allocation (and its header) to save bytes during the handshake only.
-#[allow(clippy::large_enum_variant)]
+/// The handshake's state is dropped when the connection opens: a server holds many idle
+/// connections and none of them needs the request it once answered.
+///
+/// Both live inline: the connection is the larger, so the handshake costs no room of its own,
+/// and no allocation of its own that would leave a hole in the heap when it ends.
 enum Stage {
-    Handshake(Box<OpeningHandshake>),
+    Handshake(OpeningHandshake),
     Open {
         connection: Connection,
         /// The accepted extensions as the 101 response stated them.
@@ -70,7 +70,7 @@ impl WSConnection {
         rng: Box<dyn RandomSource>,
     ) -> Result<Self, LocalProtocolError> {
         let handshake = OpeningHandshake::new(role, config, rng)?;
-        Ok(WSConnection { stage: Stage::Handshake(Box::new(handshake)) })
+        Ok(WSConnection { stage: Stage::Handshake(handshake) })
     }
 
     /// The current state.
@@ -193,5 +193,21 @@ impl WSConnection {
             Stage::Handshake(handshake) => handshake.bytes_to_send(),
             Stage::Open { connection, .. } => connection.bytes_to_send(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// What `Stage` promises: the handshake fits in the room the open connection needs
+    /// anyway, so inlining it costs an idle connection nothing.
+    #[test]
+    fn the_handshake_fits_in_the_open_connections_room() {
+        let open = size_of::<Connection>() + size_of::<String>();
+        assert!(size_of::<OpeningHandshake>() <= open, "{} > {open}", size_of::<OpeningHandshake>());
+        // At most a discriminant more.
+        assert!(size_of::<WSConnection>() <= open + size_of::<usize>(), "{} > {open}", size_of::<WSConnection>());
     }
 }
