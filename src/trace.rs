@@ -78,16 +78,25 @@ pub enum TraceEntry {
 }
 
 /// A bounded, optional log of [`TraceEntry`]s.
+///
+/// Tracing is off by default and a connection holds three of these (its own, its reader's
+/// and its writer's), so the log itself lives behind a box made on the first entry: a
+/// connection that does not trace pays one word each, not a queue and a counter.
 #[derive(Debug, Default)]
 pub(crate) struct Trace {
     pub(crate) enabled: bool,
+    log: Option<Box<Log>>,
+}
+
+#[derive(Debug, Default)]
+struct Log {
     entries: VecDeque<TraceEntry>,
     dropped: u64,
 }
 
 impl Trace {
     pub(crate) fn new(enabled: bool) -> Self {
-        Trace { enabled, ..Trace::default() }
+        Trace { enabled, log: None }
     }
 
     /// Records an entry (built only when tracing is on).
@@ -95,23 +104,31 @@ impl Trace {
         if !self.enabled {
             return;
         }
-        if self.entries.len() == TRACE_CAPACITY {
-            self.entries.pop_front();
-            self.dropped += 1;
+        let log = self.log.get_or_insert_with(Box::default);
+        if log.entries.len() == TRACE_CAPACITY {
+            log.entries.pop_front();
+            log.dropped += 1;
         }
-        self.entries.push_back(entry());
+        log.entries.push_back(entry());
     }
 
     /// Moves `other`'s entries after this one's.
     pub(crate) fn append(&mut self, other: &mut Trace) {
-        while let Some(entry) = other.entries.pop_front() {
+        let Some(log) = other.log.as_deref_mut() else { return };
+        let dropped = std::mem::take(&mut log.dropped);
+        while let Some(entry) = log.entries.pop_front() {
             self.push(|| entry);
         }
-        self.dropped += std::mem::take(&mut other.dropped);
+        if dropped > 0 {
+            self.log.get_or_insert_with(Box::default).dropped += dropped;
+        }
     }
 
     /// Takes the entries recorded so far and how many were dropped for lack of room.
     pub(crate) fn take(&mut self) -> (Vec<TraceEntry>, u64) {
-        (self.entries.drain(..).collect(), std::mem::take(&mut self.dropped))
+        match self.log.as_deref_mut() {
+            Some(log) => (log.entries.drain(..).collect(), std::mem::take(&mut log.dropped)),
+            None => (Vec::new(), 0),
+        }
     }
 }

@@ -1,38 +1,15 @@
 //! `WSConnection`: the opening handshake, then a [`Connection`].
 
-use std::collections::VecDeque;
 use std::fmt;
 
 use crate::config::Config;
-use crate::connection::{Connection, Opened, SendOptions};
-use crate::deflate::{Negotiated, PerMessageDeflate};
-use crate::error::{Error, HandshakeError, LocalProtocolError, RemoteProtocolError};
-use crate::event::{AcceptConnection, Event, Extension, RejectConnection, RejectData, Request};
-use crate::frame::MAX_HEADER_LEN;
-use crate::handshake::client::{self, BodyFraming, BodyReader, Offer, Response};
-use crate::handshake::headers::{Head, HeadBuffer};
-use crate::handshake::server::{self, RequestHead};
+use crate::connection::{Connection, SendOptions};
+use crate::error::{Error, LocalProtocolError};
+use crate::event::Event;
+use crate::handshake::opening::OpeningHandshake;
 use crate::random::RandomSource;
-use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
-use crate::trace::{Trace, TraceEntry};
-
-/// Where the handshake is.
-#[derive(Debug)]
-enum Phase {
-    /// Client: no `Request` sent yet. Server: no request received yet.
-    Start,
-    /// Server: a valid request arrived; the application answers it.
-    Requested { key: String, subprotocols: Vec<String>, extensions: Vec<String> },
-    /// Client: the request went out; the response is awaited.
-    Offered(Offer),
-    /// Client: a rejection arrived and its body is being read.
-    RejectBody(BodyReader),
-    /// The handshake succeeded; the connection opens when its event is drained (client) or
-    /// at once (server).
-    Accepted,
-    /// The handshake failed or was rejected; nothing more happens.
-    Over,
-}
+use crate::state::{ConnectionState, ConnectionType};
+use crate::trace::TraceEntry;
 
 /// A WebSocket endpoint, client or server, from the first handshake byte to the close.
 ///
@@ -53,32 +30,29 @@ enum Phase {
 /// Bytes that follow the handshake in the same chunk (a frame pipelined with the 101) are
 /// kept for the connection.
 pub struct WSConnection {
-    role: ConnectionType,
-    config: Config,
-    state: ConnectionState,
-    phase: Phase,
-    rng: Option<Box<dyn RandomSource>>,
-    head: HeadBuffer,
-    /// Bytes after the handshake head, for the connection.
-    trailing: Vec<u8>,
-    /// Handshake events, each with the transition it causes when drained.
-    events: VecDeque<(Event, Option<Receive>)>,
-    out: Vec<u8>,
-    eof: bool,
-    /// The permessage-deflate parameters agreed in the handshake.
-    deflate: Option<Negotiated>,
-    /// The accepted extensions as the 101 response stated them.
-    extensions: String,
-    /// Bytes of handshake read and written so far: where the connection's offsets start.
-    received: u64,
-    sent: u64,
-    trace: Trace,
-    connection: Option<Connection>,
+    stage: Stage,
+}
+
+/// The handshake's state is dropped when the connection opens: a server holds many idle
+/// connections and none of them needs the request it once answered.
+///
+/// Both live inline: the connection is the larger, so the handshake costs no room of its own,
+/// and no allocation of its own that would leave a hole in the heap when it ends.
+enum Stage {
+    Handshake(OpeningHandshake),
+    Open {
+        connection: Connection,
+        /// The accepted extensions as the 101 response stated them.
+        extensions: String,
+    },
 }
 
 impl fmt::Debug for WSConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WSConnection").field("role", &self.role).field("state", &self.state()).finish_non_exhaustive()
+        f.debug_struct("WSConnection")
+            .field("role", &self.connection_type())
+            .field("state", &self.state())
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,42 +69,33 @@ impl WSConnection {
         config: Config,
         rng: Box<dyn RandomSource>,
     ) -> Result<Self, LocalProtocolError> {
-        config.validate()?;
-        let trace = config.trace;
-        Ok(WSConnection {
-            role,
-            config,
-            state: ConnectionState::Connecting,
-            phase: Phase::Start,
-            rng: Some(rng),
-            head: HeadBuffer::default(),
-            trailing: Vec::new(),
-            events: VecDeque::new(),
-            out: Vec::new(),
-            eof: false,
-            deflate: None,
-            extensions: String::new(),
-            received: 0,
-            sent: 0,
-            trace: Trace::new(trace),
-            connection: None,
-        })
+        let handshake = OpeningHandshake::new(role, config, rng)?;
+        Ok(WSConnection { stage: Stage::Handshake(handshake) })
     }
 
     /// The current state.
     pub fn state(&self) -> ConnectionState {
-        self.connection.as_ref().map_or(self.state, Connection::state)
+        match &self.stage {
+            Stage::Handshake(handshake) => handshake.state(),
+            Stage::Open { connection, .. } => connection.state(),
+        }
     }
 
     /// Which end this is.
     pub fn connection_type(&self) -> ConnectionType {
-        self.role
+        match &self.stage {
+            Stage::Handshake(handshake) => handshake.connection_type(),
+            Stage::Open { connection, .. } => connection.connection_type(),
+        }
     }
 
     /// The extensions in use, as the server's `Sec-WebSocket-Extensions` stated them (empty
     /// before the handshake succeeded, or when none was accepted).
     pub fn extensions(&self) -> &str {
-        &self.extensions
+        match &self.stage {
+            Stage::Handshake(handshake) => handshake.extensions(),
+            Stage::Open { extensions, .. } => extensions,
+        }
     }
 
     /// Server only: hands over a request that the host's HTTP server already parsed (Node's
@@ -142,243 +107,68 @@ impl WSConnection {
         target: &str,
         headers: &[(String, String)],
     ) -> Result<(), Error> {
-        if self.role != ConnectionType::Server {
-            return Err(LocalProtocolError::WrongRole { event: "an upgrade request", role: "client" }.into());
+        match &mut self.stage {
+            Stage::Handshake(handshake) => handshake.initiate_upgrade_connection(method, target, headers),
+            Stage::Open { connection, .. } => Err(match connection.connection_type() {
+                ConnectionType::Client => LocalProtocolError::WrongRole { event: "an upgrade request", role: "client" },
+                ConnectionType::Server => {
+                    LocalProtocolError::EventNotAllowed { event: "an upgrade request", state: connection.state() }
+                }
+            }
+            .into()),
         }
-        if !matches!(self.phase, Phase::Start) || !self.head.buf.is_empty() {
-            return Err(LocalProtocolError::EventNotAllowed { event: "an upgrade request", state: self.state() }.into());
-        }
-        let head = RequestHead {
-            method,
-            target,
-            version_ok: true,
-            headers: headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect(),
-        };
-        let valid = server::validate_request(&head).map_err(|e| self.fail(e))?;
-        self.requested(valid);
-        Ok(())
     }
 
     /// Feeds bytes read from the transport; `None` means the transport ended.
     pub fn receive_data(&mut self, data: Option<&[u8]>) -> Result<(), Error> {
-        if let Some(connection) = &mut self.connection {
-            return connection.receive_data(data).map_err(Error::Local);
+        match &mut self.stage {
+            Stage::Handshake(handshake) => handshake.receive_data(data),
+            Stage::Open { connection, .. } => connection.receive_data(data).map_err(Error::Local),
         }
-        let Some(bytes) = data else {
-            return self.end_of_stream();
-        };
-        if self.eof {
-            return Err(LocalProtocolError::ConnectionClosed.into());
-        }
-        match &mut self.phase {
-            Phase::Over if self.state == ConnectionState::Connecting => Err(LocalProtocolError::HandshakeFailed.into()),
-            Phase::Over => Ok(()),
-            Phase::Requested { .. } => {
-                // A client MUST wait for the response before sending (RFC 6455 §4.1); what it
-                // sends anyway is kept for the connection, bounded like one message, since a
-                // server may take its time to accept.
-                let max = self.config.max_message_size.saturating_add(MAX_HEADER_LEN);
-                if self.trailing.len().saturating_add(bytes.len()) > max {
-                    self.trailing = Vec::new();
-                    return Err(self.fail(HandshakeError::EarlyData { max: self.config.max_message_size }).into());
-                }
-                self.trailing.extend_from_slice(bytes);
-                Ok(())
-            }
-            Phase::Accepted => {
-                // The 101 arrived; its event is not drained yet. These bytes are the
-                // connection's, buffered as the connection buffers undrained input.
-                self.trailing.extend_from_slice(bytes);
-                Ok(())
-            }
-            Phase::RejectBody(reader) => {
-                let body = reader.push(bytes);
-                self.body_piece(body)
-            }
-            Phase::Start | Phase::Offered(_) => match self.head.push(bytes, self.config.max_head_size) {
-                Head::Incomplete => Ok(()),
-                Head::TooLarge => {
-                    Err(self.fail(HandshakeError::HeadTooLarge { max: self.config.max_head_size }).into())
-                }
-                Head::Complete(end) => self.head_complete(end),
-            },
-        }
-    }
-
-    fn head_complete(&mut self, end: usize) -> Result<(), Error> {
-        let buf = std::mem::take(&mut self.head).buf;
-        let (head, rest) = buf.split_at(end);
-        self.received += end as u64;
-        self.trace.push(|| TraceEntry::HandshakeReceived { len: end as u64 });
-        if self.role == ConnectionType::Server {
-            let valid = server::parse_request(head, self.config.max_headers).map_err(|e| self.fail(e))?;
-            self.requested(valid);
-            self.trailing.extend_from_slice(rest);
-            return Ok(());
-        }
-        let Phase::Offered(offer) = &self.phase else {
-            // A server that talks before it was asked: nothing it says can be an answer.
-            return Err(self
-                .fail(HandshakeError::BadHttp { detail: "response before the request was sent".into() })
-                .into());
-        };
-        match client::parse_response(head, self.config.max_headers, offer) {
-            Err(e) => Err(self.fail(e).into()),
-            Ok(Response::Interim) => {
-                // RFC 9110 §15.2: interim responses precede the final one; read on.
-                match self.head.push(rest, self.config.max_head_size) {
-                    Head::Incomplete => Ok(()),
-                    Head::TooLarge => {
-                        Err(self.fail(HandshakeError::HeadTooLarge { max: self.config.max_head_size }).into())
-                    }
-                    Head::Complete(end) => self.head_complete(end),
-                }
-            }
-            Ok(Response::Accept(accept, deflate)) => {
-                self.phase = Phase::Accepted;
-                self.deflate = deflate;
-                let accepted = accept.extensions.iter().flatten().map(Extension::header);
-                self.extensions = accepted.collect::<Vec<_>>().join(", ");
-                self.events.push_back((Event::AcceptConnection(accept), Some(Receive::Accept)));
-                self.trailing.extend_from_slice(rest);
-                Ok(())
-            }
-            Ok(Response::Reject(reject, framing)) => {
-                let has_body = reject.has_body;
-                self.events.push_back((Event::RejectConnection(reject), Some(Receive::Reject { has_body })));
-                if framing == BodyFraming::None {
-                    self.phase = Phase::Over;
-                    return Ok(());
-                }
-                let mut reader = BodyReader::new(framing);
-                let body = reader.push(rest);
-                self.phase = Phase::RejectBody(reader);
-                self.body_piece(body)
-            }
-        }
-    }
-
-    /// Queues a piece of a rejection's body.
-    fn body_piece(&mut self, body: Result<Vec<u8>, HandshakeError>) -> Result<(), Error> {
-        let body = body.map_err(|e| self.fail(e))?;
-        let Phase::RejectBody(reader) = &self.phase else { return Ok(()) };
-        let body_finished = reader.is_finished();
-        if !body.is_empty() || body_finished {
-            let transition = body_finished.then_some(Receive::RejectBodyEnd);
-            self.events.push_back((Event::RejectData(RejectData { data: body, body_finished }), transition));
-        }
-        if body_finished {
-            self.phase = Phase::Over;
-        }
-        Ok(())
-    }
-
-    fn end_of_stream(&mut self) -> Result<(), Error> {
-        if std::mem::replace(&mut self.eof, true) {
-            return Ok(());
-        }
-        match &mut self.phase {
-            // The connection hears of it when it opens.
-            Phase::Requested { .. } | Phase::Accepted => Ok(()),
-            Phase::Over => {
-                // A refused or rejected handshake: whatever was left to send has no reader.
-                self.set_state(on_receive(self.state, Receive::End));
-                Ok(())
-            }
-            Phase::Start if self.role == ConnectionType::Server && self.head.buf.is_empty() => {
-                // Nothing was said: no event, nothing to answer.
-                self.set_state(ConnectionState::Closed);
-                self.phase = Phase::Over;
-                Ok(())
-            }
-            Phase::RejectBody(reader) => {
-                let end = reader.end().map(|()| Vec::new());
-                self.body_piece(end)
-            }
-            Phase::Start | Phase::Offered(_) => {
-                let mut error = self.fail(HandshakeError::EndOfStream);
-                // Nobody is left to read a rejection.
-                error.event_hint = None;
-                self.set_state(ConnectionState::Closed);
-                Err(error.into())
-            }
-        }
-    }
-
-    /// Ends the handshake with `error`. A server stays CONNECTING so that it can send the
-    /// hint; a client has nothing to send and is CLOSED.
-    fn fail(&mut self, error: HandshakeError) -> RemoteProtocolError {
-        self.phase = Phase::Over;
-        self.head = HeadBuffer::default();
-        if self.role == ConnectionType::Server {
-            server::rejection_for(error)
-        } else {
-            self.set_state(ConnectionState::Closed);
-            RemoteProtocolError { error, event_hint: None }
-        }
-    }
-
-    fn requested(&mut self, valid: server::ValidRequest) {
-        let extensions = valid.request.extensions.iter().map(Extension::header).collect();
-        self.phase = Phase::Requested { key: valid.key, subprotocols: valid.request.subprotocols.clone(), extensions };
-        self.events.push_back((Event::Request(valid.request), None));
     }
 
     /// The next event the peer caused, or `None` when more input is needed.
     pub fn next_event(&mut self) -> Option<Event> {
-        if let Some((event, transition)) = self.events.pop_front() {
-            if self.events.is_empty() {
-                // Handshake events are few: do not keep their room for the connection's life.
-                self.events = VecDeque::new();
+        match &mut self.stage {
+            Stage::Handshake(handshake) => {
+                let event = handshake.next_event();
+                // A client opens as its AcceptConnection is handed out.
+                self.open_if_accepted();
+                event
             }
-            if let Some(transition) = transition {
-                self.set_state(on_receive(self.state, transition));
-                if transition == Receive::Accept {
-                    self.open();
-                }
-            }
-            return Some(event);
+            Stage::Open { connection, .. } => connection.next_event(),
         }
-        self.connection.as_mut()?.next_event()
     }
 
     /// See [`Connection::next_quiet_event`].
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
     pub(crate) fn next_quiet_event(&mut self) -> Option<Event> {
-        match self.events.front() {
-            Some((_, None)) => self.events.pop_front().map(|(event, _)| event),
-            Some(_) => None,
-            None => self.connection.as_mut()?.next_quiet_event(),
+        match &mut self.stage {
+            Stage::Handshake(handshake) => handshake.next_quiet_event(),
+            Stage::Open { connection, .. } => connection.next_quiet_event(),
         }
     }
 
-    /// The connection once the handshake is done and its events were handed out: the
-    /// boundary's direct input and borrowed messages go through it.
+    /// The connection once the handshake is done: the boundary's direct input and
+    /// borrowed messages go through it.
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
     pub(crate) fn open_connection(&mut self) -> Option<&mut Connection> {
-        match self.events.is_empty() {
-            true => self.connection.as_mut(),
-            false => None,
+        match &mut self.stage {
+            Stage::Handshake(_) => None,
+            Stage::Open { connection, .. } => Some(connection),
         }
     }
 
-    /// Hands the stream over to a [`Connection`], with the bytes that followed the head.
-    fn open(&mut self) {
-        let Some(rng) = self.rng.take() else { return };
-        let opened = Opened {
-            out: std::mem::take(&mut self.out),
-            received: self.received,
-            sent: self.sent,
-            deflate: self.deflate,
-            trace: std::mem::take(&mut self.trace),
-        };
-        let trailing = std::mem::take(&mut self.trailing);
-        let mut connection = Connection::open(self.role, self.config.clone(), rng, &trailing, opened);
-        if self.eof {
-            // Infallible: the connection has not seen an end of stream yet.
-            let _ = connection.receive_data(None);
+    /// Replaces the handshake by the connection once the state is OPEN, dropping the
+    /// handshake's buffers, key, offers and configuration.
+    fn open_if_accepted(&mut self) {
+        let Stage::Handshake(handshake) = &mut self.stage else { return };
+        if handshake.state() != ConnectionState::Open {
+            return;
         }
-        self.connection = Some(connection);
+        if let Some((connection, extensions)) = handshake.open() {
+            self.stage = Stage::Open { connection, extensions };
+        }
     }
 
     /// Sends an event: handshake events before OPEN, then messages, pings, pongs and closes.
@@ -388,134 +178,46 @@ impl WSConnection {
 
     /// Sends an event with per-message options (see [`SendOptions`]).
     pub fn send_with(&mut self, event: impl Into<Event>, options: SendOptions) -> Result<(), LocalProtocolError> {
-        let event = event.into();
-        if let Some(connection) = &mut self.connection {
-            return connection.send_with(event, options);
-        }
-        match event {
-            Event::Request(request) => self.send_request(&request),
-            Event::AcceptConnection(accept) => self.send_accept(&accept),
-            Event::RejectConnection(reject) => self.send_reject(&reject),
-            Event::RejectData(data) => {
-                let next = on_send(self.role, self.state, Send::RejectData { body_finished: data.body_finished })?;
-                self.out.extend_from_slice(&data.data);
-                self.sent += data.data.len() as u64;
-                self.set_state(next);
+        match &mut self.stage {
+            Stage::Handshake(handshake) => {
+                handshake.send(event.into())?;
+                // A server opens as it accepts.
+                self.open_if_accepted();
                 Ok(())
             }
-            other => Err(LocalProtocolError::EventNotAllowed { event: other.name(), state: self.state }),
+            Stage::Open { connection, .. } => connection.send_with(event, options),
         }
-    }
-
-    /// Counts (and traces) a handshake head just appended to `out` after `before` bytes.
-    fn wrote_head(&mut self, before: usize) {
-        let len = (self.out.len() - before) as u64;
-        self.sent += len;
-        self.trace.push(|| TraceEntry::HandshakeSent { len });
-    }
-
-    fn set_state(&mut self, to: ConnectionState) {
-        let from = self.state;
-        if from != to {
-            self.trace.push(|| TraceEntry::StateChanged { from, to });
-        }
-        self.state = to;
     }
 
     /// Takes the trace recorded so far (see [`Connection::take_trace`]).
     pub fn take_trace(&mut self) -> (Vec<TraceEntry>, u64) {
-        match &mut self.connection {
-            Some(connection) => connection.take_trace(),
-            None => self.trace.take(),
+        match &mut self.stage {
+            Stage::Handshake(handshake) => handshake.take_trace(),
+            Stage::Open { connection, .. } => connection.take_trace(),
         }
-    }
-
-    fn send_request(&mut self, request: &Request) -> Result<(), LocalProtocolError> {
-        on_send(self.role, self.state, Send::Request)?;
-        if !matches!(self.phase, Phase::Start) {
-            return Err(LocalProtocolError::EventNotAllowed { event: "a second Request", state: self.state });
-        }
-        let rng = &mut self.rng;
-        let before = self.out.len();
-        let offer = client::write_request(&mut self.out, request, || {
-            let mut nonce = [0u8; 16];
-            if let Some(rng) = rng {
-                rng.fill(&mut nonce);
-            }
-            nonce
-        })?;
-        self.wrote_head(before);
-        self.phase = Phase::Offered(offer);
-        Ok(())
-    }
-
-    fn send_accept(&mut self, accept: &AcceptConnection) -> Result<(), LocalProtocolError> {
-        on_send(self.role, self.state, Send::Accept)?;
-        let Phase::Requested { key, subprotocols, extensions } = &self.phase else {
-            return Err(LocalProtocolError::EventNotAllowed {
-                event: "AcceptConnection before a Request",
-                state: self.state,
-            });
-        };
-        if let Some(protocol) = &accept.subprotocol {
-            if !subprotocols.contains(protocol) {
-                return Err(LocalProtocolError::SubprotocolNotOffered { subprotocol: protocol.clone() });
-            }
-        }
-        let supported = match &accept.extensions {
-            None => self.config.extensions.clone(),
-            Some(list) => self.narrow(list)?,
-        };
-        // RFC 7692 §5: accept the first offer a supported configuration can honour.
-        let offers: Vec<&str> = extensions.iter().map(String::as_str).collect();
-        let agreed = supported.iter().find_map(|config| config.accept(&offers));
-        let response = agreed.as_ref().map(|(_, header)| header.as_str());
-        let before = self.out.len();
-        server::write_accept(&mut self.out, key, accept.subprotocol.as_deref(), response, &accept.extra_headers)?;
-        self.wrote_head(before);
-        self.extensions = agreed.as_ref().map(|(_, header)| header.clone()).unwrap_or_default();
-        self.deflate = agreed.map(|(negotiated, _)| negotiated);
-        self.phase = Phase::Accepted;
-        self.set_state(ConnectionState::Open);
-        self.open();
-        Ok(())
-    }
-
-    /// The configurations an `AcceptConnection.extensions` list stands for.
-    fn narrow(&self, list: &[Extension]) -> Result<Vec<PerMessageDeflate>, LocalProtocolError> {
-        let mut configs = Vec::new();
-        for extension in list {
-            match extension {
-                Extension::PerMessageDeflate(p) => {
-                    p.validate().map_err(|detail| LocalProtocolError::InvalidConfig { detail })?;
-                    configs.push(p.clone());
-                }
-                Extension::Header(name) if name.trim().eq_ignore_ascii_case("permessage-deflate") => {
-                    configs.extend(self.config.extensions.iter().cloned());
-                }
-                Extension::Header(other) => {
-                    return Err(LocalProtocolError::UnsupportedExtension { extension: other.clone() });
-                }
-            }
-        }
-        Ok(configs)
-    }
-
-    fn send_reject(&mut self, reject: &RejectConnection) -> Result<(), LocalProtocolError> {
-        let next = on_send(self.role, self.state, Send::Reject { has_body: reject.has_body })?;
-        let before = self.out.len();
-        server::write_reject(&mut self.out, reject)?;
-        self.wrote_head(before);
-        self.phase = Phase::Over;
-        self.set_state(next);
-        Ok(())
     }
 
     /// Takes the bytes due to the transport; empty when nothing is due.
     pub fn bytes_to_send(&mut self) -> Vec<u8> {
-        match &mut self.connection {
-            Some(connection) => connection.bytes_to_send(),
-            None => std::mem::take(&mut self.out),
+        match &mut self.stage {
+            Stage::Handshake(handshake) => handshake.bytes_to_send(),
+            Stage::Open { connection, .. } => connection.bytes_to_send(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// What `Stage` promises: the handshake fits in the room the open connection needs
+    /// anyway, so inlining it costs an idle connection nothing.
+    #[test]
+    fn the_handshake_fits_in_the_open_connections_room() {
+        let open = size_of::<Connection>() + size_of::<String>();
+        assert!(size_of::<OpeningHandshake>() <= open, "{} > {open}", size_of::<OpeningHandshake>());
+        // At most a discriminant more.
+        assert!(size_of::<WSConnection>() <= open + size_of::<usize>(), "{} > {open}", size_of::<WSConnection>());
     }
 }

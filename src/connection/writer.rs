@@ -13,16 +13,23 @@ use crate::trace::{FrameTrace, Trace, TraceEntry};
 /// The largest compression scratch buffer kept between messages.
 const SCRATCH_KEEP: usize = 64 * 1024;
 
+/// The sending half of permessage-deflate (RFC 7692).
+struct Compression {
+    deflater: Deflater,
+    negotiated: Negotiated,
+    /// Compressed bytes of the current piece.
+    scratch: Vec<u8>,
+}
+
 pub(crate) struct Writer {
     role: ConnectionType,
     /// The kind of the outgoing message left open by a `message_finished: false` piece.
     open: Option<OpCode>,
     /// Whether that open message is being compressed.
     open_compressed: bool,
-    /// Present when permessage-deflate was negotiated.
-    deflate: Option<Box<(Deflater, Negotiated)>>,
-    /// Compressed bytes of the current piece.
-    compressed: Vec<u8>,
+    /// Present when permessage-deflate was negotiated: an uncompressed connection keeps
+    /// neither the compressor nor its scratch buffer.
+    deflate: Option<Box<Compression>>,
     /// Bytes written so far in this direction, handshake included.
     sent: u64,
     /// What was written, for the connection's trace.
@@ -36,8 +43,9 @@ impl Writer {
             role,
             open: None,
             open_compressed: false,
-            deflate: deflate.map(|n| Box::new((Deflater::new(&n), n))),
-            compressed: Vec::new(),
+            deflate: deflate.map(|negotiated| {
+                Box::new(Compression { deflater: Deflater::new(&negotiated), negotiated, scratch: Vec::new() })
+            }),
             sent,
             trace: Trace::new(trace),
         }
@@ -73,19 +81,21 @@ impl Writer {
         };
         if first {
             self.open_compressed =
-                compress && self.deflate.as_ref().is_some_and(|d| d.1.should_compress(payload.len()));
+                compress && self.deflate.as_ref().is_some_and(|d| d.negotiated.should_compress(payload.len()));
         }
         self.open = if fin { None } else { Some(if text { OpCode::Text } else { OpCode::Binary }) };
         match self.deflate.as_deref_mut() {
-            Some((deflater, _)) if self.open_compressed => {
-                let mut compressed = std::mem::take(&mut self.compressed);
+            Some(compression) if self.open_compressed => {
+                let mut compressed = std::mem::take(&mut compression.scratch);
                 compressed.clear();
-                deflater.compress(payload, fin, &mut compressed);
+                compression.deflater.compress(payload, fin, &mut compressed);
                 let rsv = if first { 0b100 } else { 0 };
                 self.frame_rsv(out, rng, opcode, fin, rsv, &compressed);
                 // Keep a small scratch buffer for the next message, not the largest one ever sent.
                 if compressed.capacity() <= SCRATCH_KEEP {
-                    self.compressed = compressed;
+                    if let Some(compression) = self.deflate.as_deref_mut() {
+                        compression.scratch = compressed;
+                    }
                 }
             }
             _ => self.frame(out, rng, opcode, fin, payload),

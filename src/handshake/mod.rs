@@ -2,4 +2,5 @@
 
 pub(crate) mod client;
 pub(crate) mod headers;
+pub(crate) mod opening;
 pub(crate) mod server;
