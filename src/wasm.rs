@@ -160,9 +160,12 @@ fn with_out<T>(f: impl FnOnce(&mut Out) -> T) -> T {
 const LOCAL_ERROR: i32 = -1;
 const REMOTE_ERROR: i32 = -2;
 
+/// Not boxed: wasm-bindgen boxes the `Engine` already, and a second allocation costs an
+/// idle connection its header and a hole in the heap.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
-    Handshake(Box<WSConnection>),
-    Bare(Box<Connection>),
+    Handshake(WSConnection),
+    Bare(Connection),
 }
 
 /// One connection, as JavaScript sees it.
@@ -221,9 +224,7 @@ impl Engine {
             Box::new(JsRandom { source: random, pool: [0; 64], used: 64 })
         };
         let inner = if handshake {
-            Inner::Handshake(Box::new(
-                WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?,
-            ))
+            Inner::Handshake(WSConnection::with_random(role, config, rng).map_err(|e| JsError::new(&e.to_string()))?)
         } else {
             // A bare connection is told what its unseen handshake agreed on (RFC 8441).
             let deflate = match agreed {
@@ -231,7 +232,7 @@ impl Engine {
                 header => Some(Negotiated::from_response(role, header).map_err(|e| JsError::new(&e))?),
             };
             let connection = Connection::with_deflate(role, config, rng, &[], deflate);
-            Inner::Bare(Box::new(connection.map_err(|e| JsError::new(&e.to_string()))?))
+            Inner::Bare(connection.map_err(|e| JsError::new(&e.to_string()))?)
         };
         Ok(Engine { inner, scratch: Vec::new(), reserved: 0 })
     }
