@@ -14,6 +14,7 @@ import {
   TextMessage,
   WSConnection,
 } from "../../js/entry/node.js";
+import { initSync } from "../../pkg/engine.js";
 import {
   Clock,
   DRAIN_EVERY,
@@ -32,6 +33,7 @@ import {
   warmupCopy,
 } from "../lib/common.mjs";
 
+const startWasmBytes = initSync().memory.buffer.byteLength;
 const args = parseArgs(process.argv.slice(2), ["views"]);
 const views = args.views === true;
 const id = args.workload;
@@ -121,4 +123,5 @@ if (id === "W1" || id === "W2" || id === "W3" || id === "W5d") {
   writeFileSync(args.out, out.bytes());
   Object.assign(result, { messages: messages.length, output: args.out });
 } else throw new Error(`wsproto: no workload ${id}`);
-report({ ...result, seconds: clock.seconds });
+// wasm memory never shrinks: its size now is the peak of the whole run.
+report({ ...result, seconds: clock.seconds, startWasmBytes, peakWasmBytes: initSync().memory.buffer.byteLength });
