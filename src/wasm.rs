@@ -370,14 +370,38 @@ impl Engine {
 
     /// Sends a text message piece.
     pub fn send_text(&mut self, data: &str, message_finished: bool, compress: bool) -> i32 {
-        let event = TextMessage { data: data.to_owned(), frame_finished: true, message_finished };
-        self.send_with(event.into(), SendOptions { compress })
+        self.send_message(true, data.as_bytes(), message_finished, compress)
     }
 
     /// Sends a binary message piece.
     pub fn send_bytes(&mut self, data: &[u8], message_finished: bool, compress: bool) -> i32 {
-        let event = BytesMessage { data: data.to_vec(), frame_finished: true, message_finished };
-        self.send_with(event.into(), SendOptions { compress })
+        self.send_message(false, data, message_finished, compress)
+    }
+
+    /// A message piece straight from the bytes JavaScript passed: no event, no copy.
+    fn send_message(&mut self, text: bool, data: &[u8], message_finished: bool, compress: bool) -> i32 {
+        let options = SendOptions { compress };
+        let connection = match &mut self.inner {
+            Inner::Handshake(ws) => ws.open_connection(),
+            Inner::Bare(c) => Some(c),
+        };
+        let result = match connection {
+            Some(c) => c.send_message(text, data, message_finished, options),
+            // Not open: the event path gives the handshake's own error.
+            None => {
+                let event: Event = match text {
+                    true => TextMessage {
+                        data: String::from_utf8_lossy(data).into_owned(),
+                        frame_finished: true,
+                        message_finished,
+                    }
+                    .into(),
+                    false => BytesMessage { data: data.to_vec(), frame_finished: true, message_finished }.into(),
+                };
+                return self.send_with(event, options);
+            }
+        };
+        self.status(result.map_err(Error::Local))
     }
 
     /// Sends a Ping.

@@ -408,6 +408,25 @@ impl Connection {
         Ok(())
     }
 
+    /// Sends a message piece from borrowed bytes (`text`: valid UTF-8, as a `&str` gives):
+    /// [`send_with`](Self::send_with) without building an event, for the boundary, which
+    /// has the payload in wasm memory already.
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn send_message(
+        &mut self,
+        text: bool,
+        payload: &[u8],
+        message_finished: bool,
+        options: SendOptions,
+    ) -> Result<(), LocalProtocolError> {
+        let next = on_send(self.role, self.state, Send::Message)?;
+        self.writer.check_message(text)?;
+        self.writer.message(&mut self.out, self.rng.as_mut(), text, payload, message_finished, options.compress);
+        self.set_state(next);
+        self.collect();
+        Ok(())
+    }
+
     /// Takes the bytes due to the transport; empty when nothing is due.
     pub fn bytes_to_send(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)
