@@ -9,13 +9,13 @@ use std::fmt;
 use crate::config::Config;
 use crate::deflate::{Inflater, Negotiated};
 use crate::error::{LocalProtocolError, ProtocolError};
-use crate::event::{CloseConnection, Event};
+use crate::event::{CloseConnection, Event, TextMessage};
 use crate::frame::{truncate_reason, OpCode, ABNORMAL_CLOSURE};
 use crate::random::RandomSource;
 use crate::state::{on_receive, on_send, ConnectionState, ConnectionType, Receive, Send};
 use crate::trace::{Trace, TraceEntry};
+use reader::{Control, Read, Reader};
 pub(crate) use reader::{InBuffer, Piece};
-use reader::{Read, Reader};
 use writer::Writer;
 
 /// Options for one [`send_with`](Connection::send_with).
@@ -71,6 +71,7 @@ pub struct Connection {
 
 /// What [`Connection::next_borrowed`] hands out.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
 pub(crate) enum Next {
     Event(Event),
     /// A whole message whose payload is still in the input buffer.
@@ -231,11 +232,8 @@ impl Connection {
 
     /// The next event the peer caused, or `None` when more input is needed.
     pub fn next_event(&mut self) -> Option<Event> {
-        match self.next(false, false)? {
-            Next::Event(event) => Some(event),
-            Next::InBuffer(message) => Some(self.reader.to_event(&message)),
-            Next::Piece(piece) => Some(piece.into_event()),
-        }
+        let read = self.next(false, false)?;
+        Some(self.to_event(read))
     }
 
     /// [`next_event`](Self::next_event), except that a whole, unfragmented, uncompressed
@@ -244,7 +242,11 @@ impl Connection {
     /// taken (see [`next_quiet_event`](Self::next_quiet_event)).
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
     pub(crate) fn next_borrowed(&mut self, quiet: bool) -> Option<Next> {
-        self.next(true, quiet)
+        Some(match self.next(true, quiet)? {
+            Read::InBuffer(message) => Next::InBuffer(message),
+            Read::Piece(piece) => Next::Piece(piece),
+            read => Next::Event(self.to_event(read)),
+        })
     }
 
     /// The payload of a message that [`next_borrowed`](Self::next_borrowed) left in the
@@ -254,7 +256,23 @@ impl Connection {
         self.reader.payload(message)
     }
 
-    fn next(&mut self, borrow: bool, quiet: bool) -> Option<Next> {
+    /// The event for what [`next`](Self::next) returned: built here, once, because moving
+    /// an [`Event`] through the reading calls cost more than building it.
+    fn to_event(&self, read: Read) -> Event {
+        match read {
+            Read::Text(data) => Event::TextMessage(TextMessage { data, frame_finished: true, message_finished: true }),
+            Read::Piece(piece) => piece.into_event(),
+            Read::InBuffer(message) => self.reader.to_event(&message),
+            Read::Control(control) => control.into_event(),
+            Read::Fail(error) => Event::CloseConnection(failure(error)),
+            // `next` never returns it.
+            Read::NeedMore => Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, "")),
+        }
+    }
+
+    /// What the peer caused next, with its state changes and replies done: a failure has
+    /// failed the connection, and the end of the stream is the Close it implies.
+    fn next(&mut self, borrow: bool, quiet: bool) -> Option<Read> {
         if quiet {
             return self.next_quiet(borrow);
         }
@@ -264,14 +282,15 @@ impl Connection {
         let read = self.stashed.take().unwrap_or_else(|| self.reader.read(&self.config, borrow));
         self.collect();
         match read {
-            Read::Event(event) => {
-                self.react(&event);
+            Read::Control(control) => {
+                self.react(&control);
                 self.collect();
-                Some(Next::Event(event))
+                Some(Read::Control(control))
             }
-            Read::InBuffer(message) => Some(Next::InBuffer(message)),
-            Read::Piece(piece) => Some(Next::Piece(piece)),
-            Read::Fail(error) => Some(Next::Event(Event::CloseConnection(self.fail(error)))),
+            Read::Fail(error) => {
+                self.fail(&error);
+                Some(Read::Fail(error))
+            }
             Read::NeedMore if self.eof && self.state == ConnectionState::RemoteClosing => {
                 // The peer's Close was received (and handed out): that is the close code
                 // (RFC 6455 §7.1.5), so the end of the stream closes without another event.
@@ -284,9 +303,10 @@ impl Connection {
                 // Close Code_ is considered to be 1006".
                 self.reader.stop();
                 self.set_state(on_receive(self.state, Receive::End));
-                Some(Next::Event(Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, ""))))
+                Some(Read::Control(Control::Close { code: ABNORMAL_CLOSURE, reason: String::new() }))
             }
             Read::NeedMore => None,
+            message => Some(message),
         }
     }
 
@@ -298,22 +318,17 @@ impl Connection {
     /// one `next_event` call per event.
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
     pub(crate) fn next_quiet_event(&mut self) -> Option<Event> {
-        match self.next_quiet(false)? {
-            Next::Event(event) => Some(event),
-            Next::InBuffer(message) => Some(self.reader.to_event(&message)),
-            Next::Piece(piece) => Some(piece.into_event()),
-        }
+        let read = self.next_quiet(false)?;
+        Some(self.to_event(read))
     }
 
-    fn next_quiet(&mut self, borrow: bool) -> Option<Next> {
+    fn next_quiet(&mut self, borrow: bool) -> Option<Read> {
         if self.state == ConnectionState::Closed || self.stashed.is_some() {
             return None;
         }
         match self.reader.read(&self.config, borrow) {
-            Read::Event(event) if self.is_quiet(&event) => Some(Next::Event(event)),
-            Read::InBuffer(message) => Some(Next::InBuffer(message)),
-            Read::Piece(piece) => Some(Next::Piece(piece)),
             Read::NeedMore => None,
+            read if self.is_quiet(&read) => Some(read),
             other => {
                 self.stashed = Some(other);
                 None
@@ -322,26 +337,26 @@ impl Connection {
     }
 
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
-    fn is_quiet(&self, event: &Event) -> bool {
-        match event {
-            Event::TextMessage(_) | Event::BytesMessage(_) | Event::Pong(_) => true,
-            Event::Ping(_) => !self.config.auto_pong,
+    fn is_quiet(&self, read: &Read) -> bool {
+        match read {
+            Read::Text(_) | Read::Piece(_) | Read::InBuffer(_) | Read::Control(Control::Pong(_)) => true,
+            Read::Control(Control::Ping(_)) => !self.config.auto_pong,
             _ => false,
         }
     }
 
-    /// The automatic replies and state changes that a received event causes.
-    fn react(&mut self, event: &Event) {
-        match event {
+    /// The automatic replies and state changes that a received control frame causes.
+    fn react(&mut self, control: &Control) {
+        match control {
             // §5.5.2: answered until the peer's Close arrives, even after ours was sent.
-            Event::Ping(ping) if self.config.auto_pong && on_send(self.role, self.state, Send::Pong).is_ok() => {
-                self.writer.control(&mut self.out, self.rng.as_mut(), OpCode::Pong, &ping.payload);
+            Control::Ping(payload) if self.config.auto_pong && on_send(self.role, self.state, Send::Pong).is_ok() => {
+                self.writer.control(&mut self.out, self.rng.as_mut(), OpCode::Pong, payload);
             }
-            Event::CloseConnection(close) => {
+            Control::Close { code, .. } => {
                 self.set_state(on_receive(self.state, Receive::Close));
                 if self.state == ConnectionState::RemoteClosing && self.config.auto_close {
                     // §5.5.1: "the endpoint typically echos the status code it received".
-                    self.writer.close(&mut self.out, self.rng.as_mut(), close.code, "");
+                    self.writer.close(&mut self.out, self.rng.as_mut(), *code, "");
                     self.set_state(ConnectionState::Closed);
                 }
             }
@@ -351,15 +366,12 @@ impl Connection {
 
     /// Fails the connection (§7.1.7): queue a Close with the error's code, unless one was
     /// sent already, and stop.
-    fn fail(&mut self, error: ProtocolError) -> CloseConnection {
-        let code = error.close_code();
-        let message = error.to_string();
-        let reason = truncate_reason(&message).to_owned();
+    fn fail(&mut self, error: &ProtocolError) {
         if self.state == ConnectionState::Open {
-            self.writer.close(&mut self.out, self.rng.as_mut(), code, &reason);
+            let message = error.to_string();
+            self.writer.close(&mut self.out, self.rng.as_mut(), error.close_code(), truncate_reason(&message));
         }
         self.set_state(on_receive(self.state, Receive::End));
-        CloseConnection { code, reason, error: Some(error) }
     }
 
     /// Sends a message piece, a Ping, a Pong or a Close.
@@ -431,4 +443,11 @@ impl Connection {
     pub fn bytes_to_send(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)
     }
+}
+
+/// The event that tells the application the connection failed: the Close that
+/// [`Connection::fail`] sent, with the error.
+fn failure(error: ProtocolError) -> CloseConnection {
+    let message = error.to_string();
+    CloseConnection { code: error.close_code(), reason: truncate_reason(&message).to_owned(), error: Some(error) }
 }

@@ -21,20 +21,48 @@ use crate::utf8::Utf8Validator;
 use super::input::Input;
 
 /// What the reader produced.
+///
+/// It holds no [`Event`] (120 bytes, for the handshake's variants): a message passes through
+/// several calls on its way out, and moving a large enum at each one cost more than the
+/// rest of decoding a short message. The event is built once, by the caller.
 #[derive(Debug)]
 pub(crate) enum Read {
-    /// A complete event from the peer.
-    Event(Event),
+    /// A control frame, whole.
+    Control(Control),
+    /// A whole text message outside `borrow` mode: building its `String` was its one UTF-8
+    /// check.
+    Text(String),
     /// The peer broke the protocol; nothing more will be read.
     Fail(ProtocolError),
     /// A whole, unfragmented, uncompressed message still in the input buffer, unmasked
     /// and (text) validated there: only for [`Reader::read`]'s `borrow` mode.
     InBuffer(InBuffer),
-    /// A message or a piece of one, as bytes (text validated): only in `borrow` mode,
-    /// where the host has no use for a `String`.
+    /// A message or a piece of one, as bytes (text validated).
     Piece(Piece),
     /// More input is needed.
     NeedMore,
+}
+
+/// A control frame's content (RFC 6455 §5.5).
+#[derive(Debug)]
+pub(crate) enum Control {
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    /// The Close's code (1005 when it had none) and reason.
+    Close {
+        code: u16,
+        reason: String,
+    },
+}
+
+impl Control {
+    pub(crate) fn into_event(self) -> Event {
+        match self {
+            Control::Ping(payload) => Event::Ping(Ping { payload }),
+            Control::Pong(payload) => Event::Pong(Pong { payload }),
+            Control::Close { code, reason } => Event::CloseConnection(CloseConnection { code, reason, error: None }),
+        }
+    }
 }
 
 /// A message or a piece of one whose payload is owned bytes; text was validated as UTF-8.
@@ -157,7 +185,7 @@ impl Reader {
         self.inflater = None;
     }
 
-    /// Reads the next event. With `borrow`, a whole unfragmented, uncompressed message may
+    /// Reads what comes next. With `borrow`, a whole unfragmented, uncompressed message may
     /// be left in the input buffer ([`Read::InBuffer`]) instead of copied out.
     pub(crate) fn read(&mut self, config: &Config, borrow: bool) -> Read {
         if self.stopped {
@@ -168,12 +196,13 @@ impl Reader {
             None => self.read_inner(config, borrow),
         };
         match result {
-            Ok(Some(Progress::Event(event))) => {
-                if matches!(event, Event::CloseConnection(_)) {
+            Ok(Some(Progress::Control(control))) => {
+                if matches!(control, Control::Close { .. }) {
                     self.stop();
                 }
-                Read::Event(event)
+                Read::Control(control)
             }
+            Ok(Some(Progress::Text(text))) => Read::Text(text),
             Ok(Some(Progress::InBuffer(message))) => Read::InBuffer(message),
             Ok(Some(Progress::Piece(piece))) => Read::Piece(piece),
             Ok(_) => {
@@ -202,7 +231,7 @@ impl Reader {
             }
             let Some(frame) = &self.frame else { return Ok(None) };
             if frame.header.opcode.is_control() {
-                return Ok(self.read_control()?.map(Progress::Event));
+                return Ok(self.read_control()?.map(Progress::Control));
             }
             match self.read_data(config, borrow)? {
                 Progress::NeedMore => return Ok(None),
@@ -290,7 +319,7 @@ impl Reader {
     }
 
     /// A control frame is delivered whole; it is at most 125 bytes.
-    fn read_control(&mut self) -> Result<Option<Event>, ProtocolError> {
+    fn read_control(&mut self) -> Result<Option<Control>, ProtocolError> {
         let Some(frame) = &self.frame else { return Ok(None) };
         let len = frame.remaining as usize;
         if self.input.unread().len() < len {
@@ -304,19 +333,19 @@ impl Reader {
         let payload = payload.to_vec();
         self.input.consume(len);
         self.frame = None;
-        let event = match header.opcode {
-            OpCode::Ping => Event::Ping(Ping { payload }),
-            OpCode::Pong => Event::Pong(Pong { payload }),
+        let control = match header.opcode {
+            OpCode::Ping => Control::Ping(payload),
+            OpCode::Pong => Control::Pong(payload),
             _ => {
                 let (code, reason) = parse_close_payload(&payload).map_err(|e| match e {
                     ClosePayloadError::OneByte => ProtocolError::ClosePayloadOneByte,
                     ClosePayloadError::InvalidCode(code) => ProtocolError::InvalidCloseCode { code },
                     ClosePayloadError::ReasonNotUtf8 => ProtocolError::CloseReasonNotUtf8,
                 })?;
-                Event::CloseConnection(CloseConnection { code, reason, error: None })
+                Control::Close { code, reason }
             }
         };
-        Ok(Some(event))
+        Ok(Some(control))
     }
 
     /// Consumes what is here of a data frame's payload.
@@ -337,18 +366,27 @@ impl Reader {
         let frame_finished = frame.remaining == take as u64;
         let message_finished = frame_finished && frame.header.fin;
         let whole = message_finished && frame.offset == 0 && message.wire == 0;
-        if borrow && whole && !message.compressed && !config.stream_messages {
-            // The whole message is here in one piece: leave it where it is.
-            if message.text && simdutf8::basic::from_utf8(piece).is_err() {
-                return Err(ProtocolError::InvalidUtf8);
-            }
+        if whole && !message.compressed && !config.stream_messages {
+            // The whole message is here in one piece: borrowed, it stays where it is and is
+            // checked there at SIMD speed; owned, it is copied once, and building the String
+            // is its only UTF-8 check.
             let text = message.text;
+            let progress = if borrow {
+                if text && simdutf8::basic::from_utf8(piece).is_err() {
+                    return Err(ProtocolError::InvalidUtf8);
+                }
+                Progress::InBuffer(InBuffer { text, start: at, len: take })
+            } else if text {
+                Progress::Text(String::from_utf8(piece.to_vec()).map_err(|_| ProtocolError::InvalidUtf8)?)
+            } else {
+                Progress::Piece(Piece { text, data: piece.to_vec(), frame_finished: true, message_finished: true })
+            };
             self.input.consume(take);
             self.frame = None;
             self.message = None;
             let len = take as u64;
             self.trace.push(|| TraceEntry::MessageReceived { wire_len: len, len, compressed: false });
-            return Ok(Progress::InBuffer(InBuffer { text, start: at, len: take }));
+            return Ok(progress);
         }
         // The payload (inflated if compressed) is appended to `data` directly: no second
         // copy of a message, whatever its size.
@@ -391,7 +429,7 @@ impl Reader {
                     return Err(ProtocolError::InvalidUtf8);
                 }
                 self.failure = Some(ProtocolError::InvalidUtf8);
-                return Ok(deliver(borrow, true, text, false, false));
+                return Ok(deliver(true, text, false, false));
             }
         }
         message.size += (self.data.len() - start) as u64;
@@ -420,14 +458,9 @@ impl Reader {
                 // A whole message in one piece: checked now, once, at SIMD speed.
                 simdutf8::basic::from_utf8(&data).map_err(|_| ProtocolError::InvalidUtf8)?;
             } else if text && checked_on_delivery {
-                let data = String::from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?;
-                return Ok(Progress::Event(Event::TextMessage(TextMessage {
-                    data,
-                    frame_finished: true,
-                    message_finished: true,
-                })));
+                return Ok(Progress::Text(String::from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?));
             }
-            return Ok(deliver(borrow, text, data, true, true));
+            return Ok(deliver(text, data, true, true));
         }
         // Streaming: hand out what is here, holding back an unfinished character.
         let text = message.text;
@@ -440,12 +473,13 @@ impl Reader {
         }
         let tail = self.data.split_off(self.data.len() - keep);
         let data = std::mem::replace(&mut self.data, tail);
-        Ok(deliver(borrow, text, data, frame_finished, message_finished))
+        Ok(deliver(text, data, frame_finished, message_finished))
     }
 }
 
 enum Progress {
-    Event(Event),
+    Control(Control),
+    Text(String),
     InBuffer(InBuffer),
     Piece(Piece),
     NeedMore,
@@ -453,13 +487,8 @@ enum Progress {
     Continue,
 }
 
-/// A message piece as the reader's mode wants it: bytes when borrowing, else an event.
-fn deliver(borrow: bool, text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Progress {
-    let piece = Piece { text, data, frame_finished, message_finished };
-    match borrow {
-        true => Progress::Piece(piece),
-        false => Progress::Event(piece.into_event()),
-    }
+fn deliver(text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Progress {
+    Progress::Piece(Piece { text, data, frame_finished, message_finished })
 }
 
 fn message_event(text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Event {
