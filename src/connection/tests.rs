@@ -78,7 +78,8 @@ fn cases() -> Vec<Case> {
                 .frame(true, BINARY, &[0, 1, 2, 255])
                 .frame(true, TEXT, b"")
                 .frame(true, BINARY, &[7; 200])
-                .frame(true, TEXT, "κόσμε".as_bytes());
+                .frame(true, TEXT, "κόσμε".as_bytes())
+                .frame(true, TEXT, "κόσμε, long enough to be checked with SIMD. ".repeat(6).as_bytes());
         }),
         ("fragmented text, characters split between fragments, control frames between", false, |w| {
             let b = "κόσμε".as_bytes();
@@ -100,6 +101,11 @@ fn cases() -> Vec<Case> {
         }),
         ("invalid UTF-8 in a whole message", false, |w| {
             w.frame(true, TEXT, b"ok").frame(true, TEXT, b"bad \xff here").frame(true, TEXT, b"never read");
+        }),
+        ("invalid UTF-8 at the end of a long whole message", false, |w| {
+            let mut long = "κόσμε ".repeat(40).into_bytes();
+            long.push(0xc0);
+            w.frame(true, TEXT, &long).frame(true, TEXT, b"never read");
         }),
         ("invalid UTF-8 in a fragment", false, |w| {
             w.frame(false, TEXT, b"abc\xe2\x82").frame(true, CONTINUATION, b"\xacd\xffef").frame(true, TEXT, b"never");
