@@ -304,22 +304,27 @@ impl Connection {
                 self.fail(&error);
                 Some(Read::Fail(error))
             }
-            Read::NeedMore if self.eof && self.state == ConnectionState::RemoteClosing => {
-                // The peer's Close was received (and handed out): that is the close code
-                // (RFC 6455 §7.1.5), so the end of the stream closes without another event.
-                self.reader.stop();
-                self.set_state(on_receive(self.state, Receive::End));
-                None
-            }
-            Read::NeedMore if self.eof => {
-                // RFC 6455 §7.1.5: closed without a Close frame, "_The WebSocket Connection
-                // Close Code_ is considered to be 1006".
-                self.reader.stop();
-                self.set_state(on_receive(self.state, Receive::End));
-                Some(Read::Control(Control::Close { code: ABNORMAL_CLOSURE, reason: String::new() }))
-            }
-            Read::NeedMore => None,
+            Read::NeedMore => self.read_all(),
             message => Some(message),
+        }
+    }
+
+    /// What follows once the buffered input was all read: nothing until more comes, unless
+    /// the transport ended.
+    fn read_all(&mut self) -> Option<Read> {
+        if !self.eof {
+            return None;
+        }
+        self.reader.stop();
+        let peer_closed = self.state == ConnectionState::RemoteClosing;
+        self.set_state(on_receive(self.state, Receive::End));
+        match peer_closed {
+            // The peer's Close was received (and handed out): that is the close code
+            // (RFC 6455 §7.1.5), so the end of the stream closes without another event.
+            true => None,
+            // RFC 6455 §7.1.5: closed without a Close frame, "_The WebSocket Connection
+            // Close Code_ is considered to be 1006".
+            false => Some(Read::Control(Control::Close { code: ABNORMAL_CLOSURE, reason: String::new() })),
         }
     }
 
