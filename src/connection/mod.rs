@@ -278,8 +278,6 @@ impl Connection {
             Read::InBuffer(message) => self.reader.to_event(&message),
             Read::Control(control) => control.into_event(),
             Read::Fail(error) => Event::CloseConnection(failure(error)),
-            // `next` never returns it.
-            Read::NeedMore => Event::CloseConnection(CloseConnection::new(ABNORMAL_CLOSURE, "")),
         }
     }
 
@@ -292,8 +290,12 @@ impl Connection {
         if self.state == ConnectionState::Closed {
             return None;
         }
-        let read = self.stashed.take().unwrap_or_else(|| self.reader.read(&self.config, borrow));
+        let read = match self.stashed.take() {
+            Some(read) => Some(read),
+            None => self.reader.read(&self.config, borrow),
+        };
         self.collect();
+        let Some(read) = read else { return self.read_all() };
         match read {
             Read::Control(control) => {
                 self.react(&control);
@@ -304,7 +306,6 @@ impl Connection {
                 self.fail(&error);
                 Some(Read::Fail(error))
             }
-            Read::NeedMore => self.read_all(),
             message => Some(message),
         }
     }
@@ -344,8 +345,7 @@ impl Connection {
         if self.state == ConnectionState::Closed || self.stashed.is_some() {
             return None;
         }
-        match self.reader.read(&self.config, borrow) {
-            Read::NeedMore => None,
+        match self.reader.read(&self.config, borrow)? {
             read if self.is_quiet(&read) => Some(read),
             other => {
                 self.stashed = Some(other);

@@ -29,7 +29,7 @@ use super::input::Input;
 pub(crate) enum Read {
     /// A control frame, whole.
     Control(Control),
-    /// A whole text message outside `borrow` mode (validated once, before it was copied).
+    /// A whole text message outside `borrow` mode, its UTF-8 checked once.
     Text(String),
     /// The peer broke the protocol; nothing more will be read.
     Fail(ProtocolError),
@@ -38,8 +38,6 @@ pub(crate) enum Read {
     InBuffer(InBuffer),
     /// A message or a piece of one, as bytes (text validated).
     Piece(Piece),
-    /// More input is needed.
-    NeedMore,
 }
 
 /// A control frame's content (RFC 6455 §5.5).
@@ -184,17 +182,18 @@ impl Reader {
         self.inflater = None;
     }
 
-    /// Reads what comes next. With `borrow`, a whole unfragmented, uncompressed message may
-    /// be left in the input buffer ([`Read::InBuffer`]) instead of copied out.
-    pub(crate) fn read(&mut self, config: &Config, borrow: bool) -> Read {
+    /// Reads what comes next, or `None` when more input is needed. With `borrow`, a whole
+    /// unfragmented, uncompressed message may be left in the input buffer
+    /// ([`Read::InBuffer`]) instead of copied out.
+    pub(crate) fn read(&mut self, config: &Config, borrow: bool) -> Option<Read> {
         if self.stopped {
-            return Read::NeedMore;
+            return None;
         }
         let result = match self.failure.take() {
             Some(error) => Err(error),
             None => self.read_inner(config, borrow),
         };
-        match result {
+        Some(match result {
             Ok(Some(Progress::Control(control))) => {
                 if matches!(control, Control::Close { .. }) {
                     self.stop();
@@ -207,7 +206,7 @@ impl Reader {
             Ok(_) => {
                 // Everything here was read: an idle connection keeps no input buffer.
                 self.input.release();
-                Read::NeedMore
+                return None;
             }
             Err(error) => {
                 let offset = self.input.offset();
@@ -220,7 +219,7 @@ impl Reader {
                 self.stop();
                 Read::Fail(error)
             }
-        }
+        })
     }
 
     fn read_inner(&mut self, config: &Config, borrow: bool) -> Result<Option<Progress>, ProtocolError> {
@@ -548,6 +547,7 @@ enum Progress {
     Continue,
 }
 
+/// A message or a piece of one, as bytes; the caller turns it into an event if it wants one.
 fn deliver(text: bool, data: Vec<u8>, frame_finished: bool, message_finished: bool) -> Progress {
     Progress::Piece(Piece { text, data, frame_finished, message_finished })
 }
