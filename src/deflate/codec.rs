@@ -19,7 +19,11 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// zlib-rs sizes its pending and symbol buffers from memLevel: 7 × 2^(memLevel+6) bytes.
 /// Measured on JSON with a 15-bit window: the ratio is identical for 5..=9 on 2 KiB
 /// messages, and on 64 KiB messages 6 is 0.6% larger than 8 (zlib's default) while saving
-/// 84 KiB per connection (287 vs 371 KiB); 5 saves 14 KiB more for another 0.6%.
+/// 84 KiB per connection (287 vs 371 KiB); 5 saves 14 KiB more for another 0.6%. Speed
+/// does not follow it (2 KiB JSON: 8 is no faster than 6). Nor does a small memLevel make
+/// small windows cheap: zlib-rs's hash table has 2^16 entries whatever memLevel, and with a
+/// 9-bit window memLevel 1 would save 27 KiB but compress 16 KiB HTML messages 2.9× slower
+/// and 33% bigger (more, smaller blocks).
 const MEM_LEVEL: i32 = 6;
 
 /// Output is produced in steps of at most this size, so that a decompression bomb is
@@ -61,7 +65,9 @@ impl Deflater {
         let window_bits = n.compress_window_bits.clamp(9, MAX_WINDOW_BITS);
         let config = DeflateConfig {
             level: i32::from(n.level.min(9)),
-            // Negative = raw deflate, no zlib header (RFC 7692 §7.2.1).
+            // Negative = raw deflate, no zlib header (RFC 7692 §7.2.1). Raw streams only, in
+            // both directions: the package build removes zlib-rs's checksums, which only wrapped
+            // streams compute (scripts/strip-checksums.mjs).
             window_bits: -i32::from(window_bits),
             mem_level: MEM_LEVEL,
             ..DeflateConfig::default()
