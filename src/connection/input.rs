@@ -77,15 +77,18 @@ impl Input {
             self.buf = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
         }
         if self.buf.len() - self.end < n {
+            // Unread bytes are a partial header, a message waiting to be whole, or what the
+            // host did not drain. They move to the front only while they and the chunk fill
+            // at most half the buffer, so moving costs at most a fraction of what passes
+            // through; else the buffer grows to twice what is needed.
+            let unread = self.end - self.pos;
+            let fits = unread + n <= self.buf.len() / 2;
             if self.pos > 0 {
-                // Unread bytes are a partial frame header or whatever the host did not
-                // drain: move them to the front rather than grow.
                 self.buf.copy_within(self.pos..self.end, 0);
                 self.rewind_by(self.pos);
             }
-            if self.buf.len() - self.end < n {
-                let want = (self.end + n).max(2 * self.buf.len()).max(MIN_LEN);
-                self.buf.resize(want, 0);
+            if !fits {
+                self.buf.resize((2 * (unread + n)).max(MIN_LEN), 0);
                 let capacity = self.buf.capacity();
                 self.buf.resize(capacity, 0);
             }

@@ -5,7 +5,9 @@
 //! Every byte is looked at a bounded number of times however the input is chunked: a
 //! header is retried only while it is incomplete (at most 14 bytes), a control frame's
 //! payload only while it is incomplete (at most 125 bytes), and a data frame's payload is
-//! consumed as it arrives.
+//! consumed as it arrives — except that, for the wasm boundary, a whole binary message of at
+//! most [`WAIT_MAX`] bytes waits in the input buffer (its header, 14 bytes at most, is read
+//! again per chunk) so that it can be read where it lies.
 
 use crate::config::Config;
 use crate::deflate::{InflateError, Inflater};
@@ -251,6 +253,24 @@ impl Reader {
             Err(HeaderError::LengthMsbSet) => return Err(ProtocolError::LengthMsbSet),
             Err(HeaderError::NonMinimalLength) => return Err(ProtocolError::NonMinimalLength),
         };
+        let checked = self.check(&header, config);
+        let rsv1 = header.rsv & 0b100 != 0;
+        let payload_here = (self.input.unread().len() - len) as u64;
+        if borrow
+            && matches!(checked, Ok(true))
+            && header.opcode == OpCode::Binary
+            && header.fin
+            && !rsv1
+            && !config.stream_messages
+            && payload_here < header.payload_len
+            && header.payload_len <= WAIT_MAX
+        {
+            // A whole binary message that is not all here yet: wait for it in the input
+            // buffer rather than copy it out in pieces, so that it is unmasked and read where
+            // it lies (one copy less). Text is not kept waiting: its UTF-8 is checked as it
+            // arrives, to fail fast (RFC 6455 §8.1).
+            return Ok(Start::NeedMore);
+        }
         let offset = self.input.offset();
         self.trace.push(|| {
             TraceEntry::FrameReceived(FrameTrace {
@@ -263,6 +283,25 @@ impl Reader {
                 payload_len: header.payload_len,
             })
         });
+        let opens = checked?;
+        self.input.consume(len);
+        let text = header.opcode == OpCode::Text;
+        let here = self.input.unread().len() as u64 >= header.payload_len;
+        if opens && header.fin && !rsv1 && !config.stream_messages && here {
+            // The most common message: one uncompressed frame, all here. It is delivered
+            // at once, without the state kept for a message that comes in pieces.
+            return self.whole(header.mask, text, header.payload_len as usize, borrow).map(Start::Whole);
+        }
+        if opens {
+            self.message = Some(Message { text, compressed: rsv1, size: 0, wire: 0, utf8: Utf8Validator::new() });
+        }
+        self.frame = Some(Frame { header, remaining: header.payload_len, offset: 0 });
+        Ok(Start::Frame)
+    }
+
+    /// The rules a frame's header must keep (RFC 6455 §5.2–§5.5, RFC 7692 §6.1, the size
+    /// limit); `Ok(true)` when it opens a message.
+    fn check(&self, header: &FrameHeader, config: &Config) -> Result<bool, ProtocolError> {
         // RSV1 belongs to permessage-deflate when it was negotiated; no extension claims RSV2/3.
         let claimed = if self.inflater.is_some() { 0b100 } else { 0 };
         if header.rsv & !claimed != 0 {
@@ -312,19 +351,7 @@ impl Reader {
                 return Err(ProtocolError::MessageTooBig { size, max: config.max_message_size });
             }
         }
-        self.input.consume(len);
-        let text = header.opcode == OpCode::Text;
-        let here = self.input.unread().len() as u64 >= header.payload_len;
-        if opens && header.fin && !rsv1 && !config.stream_messages && here {
-            // The most common message: one uncompressed frame, all here. It is delivered
-            // at once, without the state kept for a message that comes in pieces.
-            return self.whole(header.mask, text, header.payload_len as usize, borrow).map(Start::Whole);
-        }
-        if opens {
-            self.message = Some(Message { text, compressed: rsv1, size: 0, wire: 0, utf8: Utf8Validator::new() });
-        }
-        self.frame = Some(Frame { header, remaining: header.payload_len, offset: 0 });
-        Ok(Start::Frame)
+        Ok(opens)
     }
 
     /// Delivers a whole message whose `len` bytes of payload (masked with `mask`) start the
@@ -526,6 +553,9 @@ impl Reader {
 /// From this length on, an owned text is checked with SIMD before it is copied; a shorter one
 /// is checked by building its String, where loading what unmasking just stored costs more.
 const SIMD_CHECK_MIN: usize = 256;
+
+/// The largest whole binary message that borrowing waits for in the input buffer.
+const WAIT_MAX: u64 = 256 * 1024;
 
 /// How [`Reader::start_frame`] left things.
 enum Start {
