@@ -23,6 +23,11 @@ export function bind(exports, glue) {
   wasm = { memory: exports.memory, Engine: glue.Engine };
 }
 
+/** From this many UTF-16 units on, a text is sent with TextEncoder.encodeInto. */
+const ENCODE_INTO_MIN = 256;
+
+const encoder = new TextEncoder();
+
 /** A drained batch's records start with the text area's pointer and length (src/wasm.rs). */
 const RECORDS_HEADER = 8;
 
@@ -306,8 +311,17 @@ class Base {
     const compress = options?.compress ?? true;
     if (typeof compress !== "boolean") throw new TypeError("wsproto: options.compress must be true or false");
     if (event instanceof TextMessage) {
-      if (typeof event.data !== "string") throw new TypeError("wsproto: TextMessage.data must be a string");
-      this.#check(engine.send_text(event.data, event.messageFinished !== false, compress));
+      const data = event.data;
+      if (typeof data !== "string") throw new TypeError("wsproto: TextMessage.data must be a string");
+      if (data.length < ENCODE_INTO_MIN) {
+        this.#check(engine.send_text(data, event.messageFinished !== false, compress));
+      } else {
+        // Long text: encoded straight into wasm memory by TextEncoder (see text_space).
+        const max = data.length * 3;
+        const at = engine.text_space(max);
+        const { written } = encoder.encodeInto(data, new Uint8Array(wasm.memory.buffer, at, max));
+        this.#check(engine.send_encoded_text(written, event.messageFinished !== false, compress));
+      }
     } else if (event instanceof BytesMessage) {
       this.#check(engine.send_bytes(toWasmInput(event.data, "BytesMessage.data"), event.messageFinished !== false, compress));
     } else if (event instanceof Ping) {

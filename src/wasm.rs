@@ -138,7 +138,11 @@ struct Out {
     held: Vec<Vec<u8>>,
 }
 
+/// The largest `text_space` buffer kept between sends.
+const TEXT_IN_KEEP: usize = 64 * 1024;
+
 thread_local! {
+    static TEXT_IN: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static OUT: RefCell<Out> = const { RefCell::new(Out { records: Vec::new(), texts: Vec::new(), held: Vec::new() }) };
 }
 
@@ -371,6 +375,34 @@ impl Engine {
     /// Sends a text message piece.
     pub fn send_text(&mut self, data: &str, message_finished: bool, compress: bool) -> i32 {
         self.send_message(true, data.as_bytes(), message_finished, compress)
+    }
+
+    /// Where JavaScript encodes a long text (`TextEncoder.encodeInto`, `n` = 3 bytes per
+    /// UTF-16 unit at most) before `send_encoded_text`: wasm-bindgen's own string passing
+    /// copies ASCII one character at a time, which costs more than compressing it. Shared
+    /// by every connection; valid until the next call.
+    pub fn text_space(&mut self, n: u32) -> u32 {
+        TEXT_IN.with(|space| {
+            let mut space = space.borrow_mut();
+            space.resize(n as usize, 0);
+            space.as_mut_ptr() as usize as u32
+        })
+    }
+
+    /// Sends the first `len` bytes written into the last `text_space` as a text piece.
+    pub fn send_encoded_text(&mut self, len: u32, message_finished: bool, compress: bool) -> i32 {
+        let text = TEXT_IN.with(|space| std::mem::take(&mut *space.borrow_mut()));
+        let status = match text.get(..len as usize).map(simdutf8::basic::from_utf8) {
+            Some(Ok(data)) => self.send_message(true, data.as_bytes(), message_finished, compress),
+            _ => {
+                let detail = "send_encoded_text without valid UTF-8 in text_space (a wsproto bug)".into();
+                self.status(Err(Error::Local(LocalProtocolError::InvalidRequest { detail })))
+            }
+        };
+        if text.capacity() <= TEXT_IN_KEEP {
+            TEXT_IN.with(|space| *space.borrow_mut() = text);
+        }
+        status
     }
 
     /// Sends a binary message piece.

@@ -47,6 +47,15 @@ describe("texts cross the boundary intact", () => {
     });
   }
 
+  test("a lone surrogate arrives as U+FFFD, whether the text is short or long", () => {
+    for (const n of [1, 300, 5000]) {
+      const p = openPair();
+      p.client.send(new TextMessage({ data: "a".repeat(n) + "\ud800" + "b" }));
+      const [m] = pump(p.client, p.server);
+      assert.equal(m.data, "a".repeat(n) + "\ufffd" + "b", `${n} units before it`);
+    }
+  });
+
   test("many small texts of every width in one chunk span several batches, in order", () => {
     const p = openPair();
     const sent = [];
