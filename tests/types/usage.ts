@@ -211,6 +211,13 @@ for (const event of server.events()) {
   }
 }
 
+// Views: a relay forwards payloads without copying them out.
+for (const event of server.events({ views: true })) {
+  if (event instanceof BytesMessage) bare.send(new BytesMessage({ data: event.data }));
+}
+// @ts-expect-error views is a boolean
+server.events({ views: "yes" });
+
 const generator: Generator<Event, void, undefined> = bare.events();
 const first = generator.next();
 if (!first.done) void describe(first.value);
