@@ -18,6 +18,13 @@ import { EVENT_KIND, readError, readEvents, readTrace, Writer } from "./records.
 
 let wasm = null;
 
+/** A view of all of wasm memory, made again only when growth detached the last one. */
+let memoryView = new Uint8Array(0);
+function memoryBytes() {
+  if (memoryView.byteLength === 0) memoryView = new Uint8Array(wasm.memory.buffer);
+  return memoryView;
+}
+
 /** Called once by each host's entry file with the instantiated wasm exports. */
 export function bind(exports, glue) {
   wasm = { memory: exports.memory, Engine: glue.Engine };
@@ -248,8 +255,8 @@ class Base {
   }
 
   #records(ptr, len) {
-    const bytes = new Uint8Array(wasm.memory.buffer, ptr);
-    return bytes.subarray(0, Math.min(len, bytes.length));
+    const bytes = memoryBytes();
+    return bytes.subarray(ptr, Math.min(ptr + len, bytes.length));
   }
 
   /** The current `ConnectionState`. */
@@ -272,7 +279,7 @@ class Base {
     const bytes = toWasmInput(data, "receiveData's argument");
     // Written straight into the connection's input buffer: one copy into wasm memory.
     const at = engine.reserve(bytes.length);
-    new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
+    memoryBytes().set(bytes, at);
     this.#check(engine.commit(bytes.length));
   }
 
@@ -293,7 +300,7 @@ class Base {
         this.#pending.length = 0;
         this.#next = 0;
         if (len === RECORDS_HEADER) return;
-        readEvents(this.#records(engine.records_ptr(), len), new Uint8Array(wasm.memory.buffer), this.#pending);
+        readEvents(this.#records(engine.records_ptr(), len), memoryBytes(), this.#pending);
       }
       // Advance before yielding: a consumer that stops early leaves the rest for next time.
       const event = this.#pending[this.#next];
@@ -319,7 +326,7 @@ class Base {
         // Long text: encoded straight into wasm memory by TextEncoder (see text_space).
         const max = data.length * 3;
         const at = engine.text_space(max);
-        const { written } = encoder.encodeInto(data, new Uint8Array(wasm.memory.buffer, at, max));
+        const { written } = encoder.encodeInto(data, memoryBytes().subarray(at, at + max));
         this.#check(engine.send_encoded_text(written, event.messageFinished !== false, compress));
       }
     } else if (event instanceof BytesMessage) {
