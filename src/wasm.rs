@@ -312,6 +312,11 @@ impl Engine {
     /// and ends the batch: JavaScript may hand out a view of it, which stays valid until the
     /// next call into wasm since no other event of the batch comes after it.
     pub fn drain(&mut self, max: u32, views: bool) -> u32 {
+        // JavaScript has read the last batch: its messages' input buffer may go now.
+        match &mut self.inner {
+            Inner::Handshake(ws) => ws.open_connection().map_or((), Connection::settle),
+            Inner::Bare(c) => c.settle(),
+        }
         with_out(|out| {
             out.records.extend_from_slice(&[0; 8]);
             for i in 0..max {

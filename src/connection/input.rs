@@ -115,7 +115,11 @@ impl Input {
             return;
         }
         self.rewind();
-        let buf = std::mem::take(&mut self.buf);
+        let mut buf = std::mem::take(&mut self.buf);
+        if cfg!(test) {
+            // A message still read from a released buffer shows up as this poison.
+            buf.fill(0xEE);
+        }
         if buf.len() <= SPARE_MAX {
             SPARE.with(|spare| {
                 let mut spare = spare.borrow_mut();
@@ -126,9 +130,14 @@ impl Input {
         }
     }
 
+    /// Drops the unread bytes; the buffer stays until [`release`](Self::release).
+    pub(crate) fn skip_unread(&mut self) {
+        self.pos = self.end;
+    }
+
     /// Drops the unread bytes and releases the buffer (reading stopped for good).
     pub(crate) fn discard(&mut self) {
-        self.pos = self.end;
+        self.skip_unread();
         self.release();
     }
 

@@ -257,8 +257,16 @@ impl Connection {
         })
     }
 
+    /// Lets go of the input buffer if it was read whole, once no message that
+    /// [`next_borrowed`](Self::next_borrowed) left in it is read any more (the boundary calls
+    /// it before each batch).
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub(crate) fn settle(&mut self) {
+        self.reader.settle();
+    }
+
     /// The payload of a message that [`next_borrowed`](Self::next_borrowed) left in the
-    /// input buffer; valid until the next input.
+    /// input buffer; valid until the next input or [`settle`](Self::settle).
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
     pub(crate) fn payload(&self, message: &InBuffer) -> &[u8] {
         self.reader.payload(message)

@@ -123,6 +123,11 @@ pub(crate) struct Reader {
     inflater: Option<Box<Inflater>>,
     /// A failure found after the event that is being handed out first.
     failure: Option<ProtocolError>,
+    /// Everything was read, or reading stopped, while [`Read::InBuffer`] messages may still
+    /// be read where they lie: the input buffer is released at the next
+    /// [`settle`](Self::settle), not at once (freeing it would let the allocator write into
+    /// it, and a later allocation reuse it, before the host has read them).
+    release_due: bool,
     /// What was read, for the connection's trace.
     pub(crate) trace: Trace,
 }
@@ -139,12 +144,14 @@ impl Reader {
             stopped: false,
             inflater,
             failure: None,
+            release_due: false,
             trace: Trace::new(trace),
         }
     }
 
     /// Queues input bytes.
     pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.settle();
         if !self.stopped {
             self.input.push(bytes);
         }
@@ -152,6 +159,7 @@ impl Reader {
 
     /// Room for `n` bytes of input, to be filled and then [`commit`](Self::commit)ted.
     pub(crate) fn space(&mut self, n: usize) -> &mut [u8] {
+        self.settle();
         self.input.space(n)
     }
 
@@ -160,6 +168,15 @@ impl Reader {
         self.input.commit(n);
         if self.stopped {
             self.input.discard();
+        }
+    }
+
+    /// Releases the input buffer if that is due: call it when no [`Read::InBuffer`]
+    /// message handed out before is read any more (before the next input, or before the
+    /// next batch of events).
+    pub(crate) fn settle(&mut self) {
+        if std::mem::take(&mut self.release_due) {
+            self.input.release();
         }
     }
 
@@ -173,11 +190,12 @@ impl Reader {
         message_event(message.text, self.payload(message).to_vec(), true, true)
     }
 
-    /// Stops reading for good and frees what was buffered. The input buffer's bytes stay
-    /// intact until the next input, for [`Read::InBuffer`] messages handed out before.
+    /// Stops reading for good and frees what was buffered; the input buffer at the next
+    /// [`settle`](Self::settle), for [`Read::InBuffer`] messages handed out before.
     pub(crate) fn stop(&mut self) {
         self.stopped = true;
-        self.input.discard();
+        self.input.skip_unread();
+        self.release_due = true;
         self.data = Vec::new();
         self.frame = None;
         self.message = None;
@@ -188,6 +206,10 @@ impl Reader {
     /// unfragmented, uncompressed message may be left in the input buffer
     /// ([`Read::InBuffer`]) instead of copied out.
     pub(crate) fn read(&mut self, config: &Config, borrow: bool) -> Option<Read> {
+        if !borrow {
+            // Without borrowing, nothing handed out points into the input buffer.
+            self.settle();
+        }
         if self.stopped {
             return None;
         }
@@ -207,7 +229,10 @@ impl Reader {
             Ok(Some(Progress::Piece(piece))) => Read::Piece(piece),
             Ok(_) => {
                 // Everything here was read: an idle connection keeps no input buffer.
-                self.input.release();
+                match borrow {
+                    true => self.release_due = true,
+                    false => self.input.release(),
+                }
                 return None;
             }
             Err(error) => {

@@ -161,8 +161,11 @@ fn owned(role: ConnectionType, config: &Config, deflate: bool, chunks: &[&[u8]])
 
 /// As the wasm boundary does it: each chunk written into `input_space` (larger than the
 /// chunk, as the boundary reserves), then drained in batches of at most `batch` events,
-/// each but the first of a batch taken only if quiet. A message left in the input buffer is
-/// turned into its event before the next input, while its bytes are still there.
+/// each but the first of a batch taken only if quiet, the connection settled before each
+/// batch. A message left in the input buffer is turned into its event only once its batch
+/// is complete, as JavaScript reads it: reads later in the batch (a Close, a failure, the
+/// end of the input) must leave its bytes where they are: a released buffer may be freed
+/// (when this thread's spare is larger), and in tests it is poisoned as it is released.
 fn borrowed(role: ConnectionType, config: &Config, deflate: bool, chunks: &[&[u8]], batch: usize) -> Vec<Seen> {
     let mut conn = connection(role, config, deflate);
     let mut seen = Vec::new();
@@ -175,19 +178,22 @@ fn borrowed(role: ConnectionType, config: &Config, deflate: bool, chunks: &[&[u8
             None => conn.receive_data(None).expect("the end is accepted"),
         }
         loop {
-            let mut taken = 0;
-            while taken < batch {
-                let Some(next) = conn.next_borrowed(taken > 0) else { break };
+            conn.settle();
+            let mut taken = Vec::new();
+            while taken.len() < batch {
+                let Some(next) = conn.next_borrowed(!taken.is_empty()) else { break };
+                taken.push(next);
+            }
+            if taken.is_empty() {
+                break;
+            }
+            for next in taken {
                 let event = match next {
                     Next::Event(event) => event,
                     Next::InBuffer(message) => conn.reader.to_event(&message),
                     Next::Piece(piece) => piece.into_event(),
                 };
                 seen.push(Seen::Event(event));
-                taken += 1;
-            }
-            if taken == 0 {
-                break;
             }
         }
         seen.push(Seen::Sent(conn.bytes_to_send()));
