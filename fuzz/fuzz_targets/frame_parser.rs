@@ -9,11 +9,15 @@
 //! - the output is whole, well-formed frames: one Pong per Ping (auto_pong), the Close echo
 //!   (auto_close) or the failing Close, and nothing else;
 //! - no event carries more than `max_message_size` bytes of a message;
-//! - the same bytes chunked differently give the same events and the same output.
+//! - the same bytes chunked differently give the same events and the same output;
+//! - the wasm boundary's path (chunks written into `input_space`, events drained in batches
+//!   with messages left in the input buffer and read after their batch) gives the same
+//!   events and output as `receive_data` and `next_event`.
 //!
 //! Input: `[flags, chunk_seed, wire bytes...]`. flags bit 0: client role (else server);
 //! bit 1: stream_messages; bit 2: auto_pong off; bit 3: auto_close off; bit 4: end of stream
-//! after the last byte; bits 6-7: max_message_size (0-1: 64 KiB, 2: 125 bytes, 3: 1 byte).
+//! after the last byte; bit 5: batches of 2 events on the boundary's path (else 256); bits
+//! 6-7: max_message_size (0-1: 64 KiB, 2: 125 bytes, 3: 1 byte).
 
 mod common;
 
@@ -41,6 +45,33 @@ fn run(role: ConnectionType, config: &Config, pieces: &[&[u8]], eof: bool, max_e
         conn.receive_data(None).expect("the first end of stream");
         drain(&mut conn, &mut run, max_events);
         assert!(conn.receive_data(Some(b"x")).is_err(), "bytes after the end of stream were accepted");
+    }
+    run.state = conn.state();
+    run
+}
+
+/// As the wasm boundary reads: each piece written into `input_space`, events drained in
+/// batches of `batch`.
+fn run_borrowed(role: ConnectionType, config: &Config, pieces: &[&[u8]], eof: bool, batch: usize) -> Run {
+    let rng = Box::new(SeededRandom::new(7));
+    let mut conn = Connection::new(role, config.clone(), rng, &[]).expect("valid config");
+    let mut run = Run { events: Vec::new(), out: Vec::new(), state: ConnectionState::Open };
+    let mut drain = |conn: &mut Connection, run: &mut Run| loop {
+        let events = conn.drain_borrowed(batch);
+        if events.is_empty() {
+            run.out.extend(conn.bytes_to_send());
+            break;
+        }
+        run.events.extend(events);
+    };
+    for piece in pieces {
+        conn.input_space(piece.len())[..piece.len()].copy_from_slice(piece);
+        conn.commit_input(piece.len()).expect("input before the end of stream");
+        drain(&mut conn, &mut run);
+    }
+    if eof {
+        conn.receive_data(None).expect("the first end of stream");
+        drain(&mut conn, &mut run);
     }
     run.state = conn.state();
     run
@@ -164,8 +195,12 @@ fuzz_target!(|data: &[u8]| {
     let eof = flags & 16 != 0;
     // An event consumes at least a 2-byte header, or a byte of payload when streamed.
     let max_events = if config.stream_messages { wire.len() + 2 } else { wire.len() / 2 + 2 };
-    let chunked = run(role, &config, &chunks(wire, *chunk_seed), eof, max_events);
+    let pieces = chunks(wire, *chunk_seed);
+    let chunked = run(role, &config, &pieces, eof, max_events);
     check(role, &config, eof, &chunked);
+    let batch = if flags & 32 != 0 { 2 } else { 256 };
+    let borrowed = run_borrowed(role, &config, &pieces, eof, batch);
+    assert_eq!(borrowed, chunked, "the boundary's path differs from next_event");
     let whole = run(role, &config, &[wire], eof, max_events);
     check(role, &config, eof, &whole);
     if config.stream_messages {

@@ -265,6 +265,28 @@ impl Connection {
         self.reader.settle();
     }
 
+    /// The wasm boundary's drain, run natively for the fuzz targets: settles, takes up to
+    /// `max` events (all but the first only if quiet) and turns them into events only once
+    /// the batch is complete, as JavaScript reads them.
+    #[cfg(feature = "fuzzing")]
+    #[doc(hidden)]
+    pub fn drain_borrowed(&mut self, max: usize) -> Vec<Event> {
+        self.settle();
+        let mut taken = Vec::new();
+        while taken.len() < max {
+            let Some(next) = self.next_borrowed(!taken.is_empty()) else { break };
+            taken.push(next);
+        }
+        taken
+            .into_iter()
+            .map(|next| match next {
+                Next::Event(event) => event,
+                Next::InBuffer(message) => self.reader.to_event(&message),
+                Next::Piece(piece) => piece.into_event(),
+            })
+            .collect()
+    }
+
     /// The payload of a message that [`next_borrowed`](Self::next_borrowed) left in the
     /// input buffer; valid until the next input or [`settle`](Self::settle).
     #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
