@@ -278,14 +278,35 @@ fn invalid_utf8_fails_before_the_final_fragment_arrives() {
     }
 }
 
-/// Streaming delivery must not make events depend on chunking: a text frame whose payload
-/// turns invalid part-way gives the same events fed whole as fed in pieces.
+/// Streaming delivery must not make events depend on chunking: a text message whose payload
+/// turns invalid part-way, or ends inside a character, gives the same events fed whole as
+/// fed in pieces (the text before the fault first, then the 1007).
 #[test]
-fn streaming_a_frame_that_turns_invalid_gives_the_same_events_however_it_is_chunked() {
+fn streaming_a_message_that_turns_invalid_gives_the_same_events_however_it_is_chunked() {
     let streaming = Config { stream_messages: true, ..Config::default() };
-    // "abc", then 0xff.
-    let got = feed_every_way(|| open(Client, streaming.clone()), &hex("81 05 61 62 63 ff 64"), false);
-    assert!(matches!(got.events.last(), Some(Event::CloseConnection(c)) if c.code == 1007), "{:?}", got.events);
+    let rows: &[(&str, &str, &str)] = &[
+        ("\"abc\", then 0xff", "81 05 61 62 63 ff 64", "abc"),
+        ("U+0080, then a frame that ends inside a character", "81 03 c2 80 c2", "\u{80}"),
+        ("the same over two fragments", "01 02 c2 80 80 01 c2", "\u{80}"),
+        ("a message that is only an unfinished character", "81 02 e2 82", ""),
+    ];
+    for (name, input, before) in rows {
+        let got = feed_every_way(|| open(Client, streaming.clone()), &hex(input), false);
+        assert!(
+            matches!(got.events.last(), Some(Event::CloseConnection(c)) if c.code == 1007),
+            "{name}: {:?}",
+            got.events
+        );
+        let delivered: String = got
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TextMessage(m) => Some(m.data.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(delivered, *before, "{name}");
+    }
 }
 
 /// §10.4 "a long stream of small frames": empty continuations count for nothing against the

@@ -538,8 +538,17 @@ impl Reader {
         if frame_finished {
             self.frame = None;
         }
-        if message_finished && message.text {
-            message.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+        let unfinished = message.utf8.pending_len();
+        if message_finished && message.text && message.utf8.finish().is_err() {
+            // The message ends inside a character. Streaming, the text before that character
+            // is delivered first, as it is when the message arrives in several reads.
+            let mut text = std::mem::take(&mut self.data);
+            text.truncate(text.len().saturating_sub(unfinished));
+            if !config.stream_messages || text.is_empty() {
+                return Err(ProtocolError::InvalidUtf8);
+            }
+            self.failure = Some(ProtocolError::InvalidUtf8);
+            return Ok(deliver(true, text, false, false));
         }
         if message_finished {
             let (wire_len, len, compressed) = (message.wire, message.size, message.compressed);
