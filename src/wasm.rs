@@ -172,6 +172,16 @@ enum Inner {
     Bare(Connection),
 }
 
+impl Inner {
+    /// The connection once it is open: input, drained messages and sends go to it directly.
+    fn open(&mut self) -> Option<&mut Connection> {
+        match self {
+            Inner::Handshake(ws) => ws.open_connection(),
+            Inner::Bare(c) => Some(c),
+        }
+    }
+}
+
 /// One connection, as JavaScript sees it.
 #[wasm_bindgen]
 pub struct Engine {
@@ -263,12 +273,8 @@ impl Engine {
     pub fn reserve(&mut self, n: u32) -> u32 {
         let n = n as usize;
         self.reserved = n;
-        let space = match &mut self.inner {
-            Inner::Handshake(ws) => ws.open_connection().map(|c| c.input_space(n)),
-            Inner::Bare(c) => Some(c.input_space(n)),
-        };
-        let space = match space {
-            Some(space) => space,
+        let space = match self.inner.open() {
+            Some(c) => c.input_space(n),
             None => {
                 self.scratch.resize(n, 0);
                 &mut self.scratch[..]
@@ -313,9 +319,8 @@ impl Engine {
     /// next call into wasm since no other event of the batch comes after it.
     pub fn drain(&mut self, max: u32, views: bool) -> u32 {
         // JavaScript has read the last batch: its messages' input buffer may go now.
-        match &mut self.inner {
-            Inner::Handshake(ws) => ws.open_connection().map_or((), Connection::settle),
-            Inner::Bare(c) => c.settle(),
+        if let Some(c) = self.inner.open() {
+            c.settle();
         }
         with_out(|out| {
             out.records.extend_from_slice(&[0; 8]);
@@ -335,10 +340,7 @@ impl Engine {
                 match next {
                     None => break,
                     Some(Next::InBuffer(message)) => {
-                        let payload = match &mut self.inner {
-                            Inner::Handshake(ws) => ws.open_connection().map_or(&[][..], |c| c.payload(&message)),
-                            Inner::Bare(c) => c.payload(&message),
-                        };
+                        let payload = self.inner.open().map_or(&[][..], |c| c.payload(&message));
                         let view = views && !message.text && payload.len() >= VIEW_MIN;
                         put_in_buffer(out, &message, payload, view);
                         if view {
@@ -418,11 +420,7 @@ impl Engine {
     /// A message piece straight from the bytes JavaScript passed: no event, no copy.
     fn send_message(&mut self, text: bool, data: &[u8], message_finished: bool, compress: bool) -> i32 {
         let options = SendOptions { compress };
-        let connection = match &mut self.inner {
-            Inner::Handshake(ws) => ws.open_connection(),
-            Inner::Bare(c) => Some(c),
-        };
-        let result = match connection {
+        let result = match self.inner.open() {
             Some(c) => c.send_message(text, data, message_finished, options),
             // Not open: the event path gives the handshake's own error.
             None => {
